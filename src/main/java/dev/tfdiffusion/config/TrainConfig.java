@@ -1,0 +1,164 @@
+package dev.tfdiffusion.config;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.tfdiffusion.UserError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Every hyperparameter of a training run: the single source of truth. Each field is a {@code train} flag of the same
+ * (kebab-case) name and is written to {@code config.json} beside the run.
+ */
+@JsonIgnoreProperties(value = {"tf-diffusion-version", "tensorflow-version"})
+public record TrainConfig(
+    String preset,
+    // data
+    String digit,
+    String data,
+    double testFraction,
+    long splitSeed,
+    // model
+    int features,
+    int timeEmbedding,
+    // diffusion
+    int diffusionSteps,
+    double betaStart,
+    double betaEnd,
+    // optimisation
+    int steps,
+    int batchSize,
+    double lr,
+    int warmupSteps,
+    double lrFinalFraction,
+    double weightDecay,
+    double adamBeta1,
+    double adamBeta2,
+    double adamEpsilon,
+    double clipValue,
+    double clipNorm,
+    double penaltyWeight,
+    long seed,
+    // bookkeeping
+    double lossEmaDecay,
+    int logEvery,
+    int checkpointEvery,
+    int keepCheckpoints) {
+
+  /** All images of the data set rather than one digit. */
+  public static final String ALL_DIGITS = "all";
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+
+  /** The label to train on, or -1 for all digits. */
+  public int digitLabel() {
+    return ALL_DIGITS.equals(digit) ? -1 : Integer.parseInt(digit);
+  }
+
+  /** Checks that the values describe a run that can exist; throws a usage error naming the flag otherwise. */
+  public TrainConfig validate() {
+    positive("features", features);
+    positive("time-embedding", timeEmbedding);
+    if (timeEmbedding % 2 != 0 || timeEmbedding < 4) {
+      throw UserError.usage("--time-embedding must be an even number of at least 4, got " + timeEmbedding + ".");
+    }
+    positive("diffusion-steps", diffusionSteps);
+    positive("steps", steps);
+    if (batchSize < 0) {
+      throw UserError.usage("--batch-size must be 0 (the whole training set) or positive, got " + batchSize + ".");
+    }
+    if (!(lr > 0) || !Double.isFinite(lr)) {
+      throw UserError.usage("--lr must be a positive number, got " + lr + ".");
+    }
+    if (warmupSteps < 0 || warmupSteps >= steps) {
+      throw UserError.usage("--warmup-steps must be at least 0 and less than --steps (" + steps + "), got "
+          + warmupSteps + ".");
+    }
+    fraction("lr-final-fraction", lrFinalFraction, true);
+    fraction("test-fraction", testFraction, false);
+    fraction("adam-beta1", adamBeta1, false);
+    fraction("adam-beta2", adamBeta2, false);
+    fraction("loss-ema-decay", lossEmaDecay, false);
+    if (!(betaStart > 0 && betaStart <= betaEnd && betaEnd < 1)) {
+      throw UserError.usage("--beta-start and --beta-end must satisfy 0 < beta-start <= beta-end < 1, got "
+          + betaStart + " and " + betaEnd + ".");
+    }
+    nonNegative("weight-decay", weightDecay);
+    nonNegative("penalty-weight", penaltyWeight);
+    if (!(adamEpsilon > 0)) {
+      throw UserError.usage("--adam-epsilon must be positive, got " + adamEpsilon + ".");
+    }
+    if (!(clipValue > 0) || !(clipNorm > 0)) {
+      throw UserError.usage("--clip-value and --clip-norm must be positive, got " + clipValue + " and " + clipNorm
+          + ".");
+    }
+    positive("log-every", logEvery);
+    positive("checkpoint-every", checkpointEvery);
+    positive("keep-checkpoints", keepCheckpoints);
+    if (!ALL_DIGITS.equals(digit) && !digit.matches("[0-9]")) {
+      throw UserError.usage("--digit must be one of 0..9 or 'all', got '" + digit + "'.");
+    }
+    return this;
+  }
+
+  private static void positive(String flag, long value) {
+    if (value <= 0) {
+      throw UserError.usage("--" + flag + " must be positive, got " + value + ".");
+    }
+  }
+
+  private static void nonNegative(String flag, double value) {
+    if (!(value >= 0) || !Double.isFinite(value)) {
+      throw UserError.usage("--" + flag + " must be a number of at least 0, got " + value + ".");
+    }
+  }
+
+  private static void fraction(String flag, double value, boolean closed) {
+    boolean ok = closed ? value >= 0 && value <= 1 : value > 0 && value < 1;
+    if (!ok) {
+      throw UserError.usage("--" + flag + " must lie in " + (closed ? "[0, 1]" : "(0, 1)") + ", got " + value + ".");
+    }
+  }
+
+  public String toJson(Map<String, String> extra) {
+    Map<String, Object> tree = new LinkedHashMap<>();
+    tree.putAll(JSON.convertValue(this, Map.class));
+    tree.putAll(extra);
+    try {
+      return JSON.writeValueAsString(tree) + "\n";
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static TrainConfig fromJson(String json, String source) {
+    try {
+      return JSON.readValue(json, TrainConfig.class);
+    } catch (IOException e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+      throw new UserError(source + " is not a valid training config: " + why);
+    }
+  }
+
+  public static TrainConfig read(Path file) {
+    try {
+      return fromJson(Files.readString(file), file.toString());
+    } catch (NoSuchFileException e) {
+      throw new UserError("Config file " + file + " does not exist.");
+    } catch (IOException e) {
+      throw new UserError("Cannot read config file " + file + ": " + e.getMessage() + ".");
+    }
+  }
+}

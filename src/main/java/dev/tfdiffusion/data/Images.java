@@ -1,0 +1,67 @@
+package dev.tfdiffusion.data;
+
+import java.util.Arrays;
+
+/**
+ * A set of single-channel images on the training scale [0, 1], row-major, with their labels (-1 where unknown).
+ *
+ * @param pixels {@code count * height * width} values, image after image
+ */
+public record Images(float[] pixels, int[] labels, int height, int width) {
+
+  public Images {
+    if (pixels.length != (long) labels.length * height * width) {
+      throw new IllegalArgumentException("pixel count does not match labels and size");
+    }
+  }
+
+  public int count() {
+    return labels.length;
+  }
+
+  public int pixelsPerImage() {
+    return height * width;
+  }
+
+  public float[] image(int i) {
+    int n = pixelsPerImage();
+    return Arrays.copyOfRange(pixels, i * n, (i + 1) * n);
+  }
+
+  /** The images at {@code indices}, in that order. */
+  public Images select(int[] indices) {
+    int n = pixelsPerImage();
+    float[] out = new float[indices.length * n];
+    int[] outLabels = new int[indices.length];
+    for (int k = 0; k < indices.length; k++) {
+      System.arraycopy(pixels, indices[k] * n, out, k * n, n);
+      outLabels[k] = labels[indices[k]];
+    }
+    return new Images(out, outLabels, height, width);
+  }
+
+  /** The images whose label is {@code label}, in file order. */
+  public Images withLabel(int label) {
+    return select(Arrays.stream(indicesOf(label)).toArray());
+  }
+
+  private int[] indicesOf(int label) {
+    return java.util.stream.IntStream.range(0, count()).filter(i -> labels[i] == label).toArray();
+  }
+
+  /**
+   * Splits like scikit-learn's {@code train_test_split(images, test_size=testFraction, random_state=seed)}: the test
+   * set has {@code ceil(testFraction * count)} images, both parts in the order of numpy's seeded permutation.
+   */
+  public Split split(double testFraction, long seed) {
+    int n = count();
+    int nTest = (int) Math.ceil(testFraction * n);
+    int[] permutation = new Mt19937(seed).permutation(n);
+    int[] test = Arrays.copyOfRange(permutation, 0, nTest);
+    int[] train = Arrays.copyOfRange(permutation, nTest, n);
+    return new Split(select(train), select(test));
+  }
+
+  /** Training and held-out parts of a data set. */
+  public record Split(Images train, Images test) {}
+}

@@ -1,0 +1,247 @@
+package dev.tfdiffusion.model;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BiConsumer;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Max;
+import org.tensorflow.op.math.Mean;
+import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.family.TFloating;
+
+/**
+ * The U-Net's building blocks, written so that TensorFlow's C++ gradient registry can differentiate them TWICE (the
+ * loss's gradient penalty is a gradient of a gradient). TF 2.18 has no second-order gradient for Rsqrt, Tanh,
+ * MaxPool, ResizeNearestNeighbor, BiasAdd or OnesLike, so each block here uses only ops whose gradients are
+ * themselves differentiable (see docs in README, "Second-order gradients").
+ *
+ * <p>Tensors are NHWC with a dynamic batch dimension; spatial sizes and channels are static.
+ */
+public final class Layers<T extends TFloating> {
+  /** Flax's LayerNorm epsilon. */
+  public static final double LAYER_NORM_EPS = 1e-6;
+  /** tanh(z) is computed from exp(2z); beyond |z| = 15 it is +-1 in float32 and exp(2z) would overflow. */
+  private static final double TANH_CLAMP = 15.0;
+
+  private final Ops tf;
+  private final Class<T> type;
+  private final WeightSource<T> weights;
+  private final String prefix;
+  private final BiConsumer<String, Shape> trace;
+
+  public Layers(Ops tf, Class<T> type, WeightSource<T> weights) {
+    this(tf, type, weights, "", (block, shape) -> {});
+  }
+
+  private Layers(Ops tf, Class<T> type, WeightSource<T> weights, String prefix, BiConsumer<String, Shape> trace) {
+    this.tf = tf;
+    this.type = type;
+    this.weights = weights;
+    this.prefix = prefix;
+    this.trace = trace;
+  }
+
+  /** Blocks built through the returned object name their ops and weights under {@code name/}. */
+  public Layers<T> in(String name) {
+    return new Layers<>(tf.withSubScope(name), type, weights, prefix + name + "/", trace);
+  }
+
+  /** Reports each top-level block's output shape to {@code trace} (for {@code summary}). */
+  public Layers<T> tracing(BiConsumer<String, Shape> trace) {
+    return new Layers<>(tf, type, weights, prefix, trace);
+  }
+
+  public Ops tf() {
+    return tf;
+  }
+
+  public Class<T> type() {
+    return type;
+  }
+
+  /** Records a block's output for the model summary and returns it. */
+  public Operand<T> traced(String block, Operand<T> x) {
+    trace.accept(block, x.shape());
+    return x;
+  }
+
+  public Operand<T> constant(double v) {
+    return tf.constant(type, v);
+  }
+
+  private Operand<T> weight(String name, long[] shape, Init init) {
+    return weights.weight(prefix + name, Shape.of(shape), init);
+  }
+
+  private static long channels(Operand<?> x) {
+    Shape s = x.shape();
+    return s.get(s.numDimensions() - 1);
+  }
+
+  // ---- linear layers -------------------------------------------------------------------------------------------
+
+  /** {@code nnx.Conv}: k x k, stride 1, SAME padding, with bias. The bias is an Add (BiasAdd has no 2nd-order grad). */
+  public Operand<T> conv(String name, Operand<T> x, long outChannels, int k) {
+    long in = channels(x);
+    Layers<T> l = in(name);
+    Operand<T> kernel = l.weight("kernel", new long[] {k, k, in, outChannels}, Init.LECUN_NORMAL);
+    Operand<T> bias = l.weight("bias", new long[] {outChannels}, Init.ZEROS);
+    return l.tf.math.add(l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME"), bias);
+  }
+
+  /** {@code nnx.Linear} over the last axis of a tensor of any rank. */
+  public Operand<T> dense(String name, Operand<T> x, long outFeatures) {
+    long in = channels(x);
+    Layers<T> l = in(name);
+    Operand<T> kernel = l.weight("kernel", new long[] {in, outFeatures}, Init.LECUN_NORMAL);
+    Operand<T> bias = l.weight("bias", new long[] {outFeatures}, Init.ZEROS);
+    long[] shape = x.shape().asArray();
+    Operand<T> flat = shape.length == 2 ? x : l.tf.reshape(x, l.tf.constant(new long[] {-1, in}));
+    Operand<T> y = l.tf.math.add(l.tf.linalg.matMul(flat, kernel), bias);
+    if (shape.length == 2) {
+      return y;
+    }
+    long[] outShape = Arrays.copyOf(shape, shape.length);
+    outShape[0] = -1;
+    outShape[shape.length - 1] = outFeatures;
+    return l.tf.reshape(y, l.tf.constant(outShape));
+  }
+
+  // ---- normalisation and activation ---------------------------------------------------------------------------
+
+  /**
+   * {@code nnx.LayerNorm} over the channel axis: (x - mean) * (var + eps)^-1/2 * scale + bias, with pow instead of
+   * rsqrt, whose gradient TF cannot differentiate again.
+   */
+  public Operand<T> layerNorm(String name, Operand<T> x) {
+    long c = channels(x);
+    Layers<T> l = in(name);
+    Operand<T> scale = l.weight("scale", new long[] {c}, Init.ONES);
+    Operand<T> bias = l.weight("bias", new long[] {c}, Init.ZEROS);
+    Ops t = l.tf;
+    Operand<TInt32> lastAxis = t.constant(new int[] {-1});
+    Operand<T> centred = t.math.sub(x, t.math.mean(x, lastAxis, Mean.keepDims(true)));
+    Operand<T> variance = t.math.mean(t.math.square(centred), lastAxis, Mean.keepDims(true));
+    Operand<T> inverseStd = t.math.pow(t.math.add(variance, constant(LAYER_NORM_EPS)), constant(-0.5));
+    return t.math.add(t.math.mul(t.math.mul(centred, inverseStd), scale), bias);
+  }
+
+  /** tanh from exp, as 1 - 2 / (exp(2 min(z, 15)) + 1): TanhGrad has no gradient in TF's C++ registry. */
+  public Operand<T> tanh(Operand<T> z) {
+    Operand<T> e = tf.math.exp(tf.math.mul(constant(2.0), tf.math.minimum(z, constant(TANH_CLAMP))));
+    return tf.math.sub(constant(1.0), tf.math.div(constant(2.0), tf.math.add(e, constant(1.0))));
+  }
+
+  /** Flax's default {@code nnx.gelu}: the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+  public Operand<T> gelu(Operand<T> x) {
+    Operand<T> cube = tf.math.mul(tf.math.square(x), x);
+    Operand<T> inner = tf.math.mul(constant(Math.sqrt(2.0 / Math.PI)),
+        tf.math.add(x, tf.math.mul(constant(0.044715), cube)));
+    return tf.math.mul(tf.math.mul(constant(0.5), x), tf.math.add(constant(1.0), tanh(inner)));
+  }
+
+  // ---- the tutorial's blocks ------------------------------------------------------------------------------------
+
+  /** {@code _create_residual_block}: conv-norm-gelu twice, plus a 1x1-conv shortcut. */
+  public Operand<T> residualBlock(String name, Operand<T> x, long outChannels) {
+    Layers<T> l = in(name);
+    Operand<T> identity = l.conv("shortcut", x, outChannels, 1);
+    Operand<T> h = l.gelu(l.layerNorm("norm1", l.conv("conv1", x, outChannels, 3)));
+    h = l.gelu(l.layerNorm("norm2", l.conv("conv2", h, outChannels, 3)));
+    return l.tf.math.add(h, identity);
+  }
+
+  /** {@code _create_attention_block}: single-head self-attention over all positions, with a residual connection. */
+  public Operand<T> attention(String name, Operand<T> x) {
+    long[] s = x.shape().asArray();
+    long c = s[3];
+    Layers<T> l = in(name);
+    Ops t = l.tf;
+    Operand<TInt32> tokens = t.constant(new int[] {-1, (int) (s[1] * s[2]), (int) c});
+    Operand<T> q = t.reshape(l.dense("query", x, c), tokens);
+    Operand<T> k = t.reshape(l.dense("key", x, c), tokens);
+    Operand<T> v = t.reshape(l.dense("value", x, c), tokens);
+    Operand<T> scores = t.math.div(t.train.batchMatMul(q, k, type, BatchMatMul.adjY(true)),
+        constant(Math.sqrt(c)));
+    Operand<T> out = t.train.batchMatMul(t.nn.softmax(scores), v, type);
+    return t.math.add(x, t.reshape(out, t.constant(new long[] {-1, s[1], s[2], c})));
+  }
+
+  // ---- time --------------------------------------------------------------------------------------------------------
+
+  /**
+   * {@code _pos_encoding}: concat(sin(t f), cos(t f)) with f_i = exp(-i ln(10000) / (dim/2 - 1)), the frequencies
+   * computed on the host in float64.
+   */
+  public Operand<T> positionalEncoding(Operand<TInt32> t, int dim) {
+    int half = dim / 2;
+    double scale = Math.log(10000.0) / (half - 1);
+    double[][] freqs = new double[1][half];
+    for (int i = 0; i < half; i++) {
+      freqs[0][i] = Math.exp(-scale * i);
+    }
+    Operand<T> f = tf.dtypes.cast(tf.constant(freqs), type);
+    Operand<T> tf32 = tf.reshape(tf.dtypes.cast(t, type), tf.constant(new long[] {-1, 1}));
+    Operand<T> angles = tf.math.mul(tf32, f);
+    return tf.concat(List.of(tf.math.sin(angles), tf.math.cos(angles)), tf.constant(1));
+  }
+
+  // ---- resampling -------------------------------------------------------------------------------------------------
+
+  /**
+   * {@code nnx.max_pool} with a 2x2 window, stride 2 and SAME padding, from reshape + reduce-max (MaxPoolGrad has no
+   * gradient). Odd sizes are padded at the end with a large negative value, as SAME padding does; a 1x1 map passes
+   * through.
+   */
+  public Operand<T> maxPool2x2(Operand<T> x) {
+    long[] s = x.shape().asArray();
+    long h = s[1];
+    long w = s[2];
+    long c = s[3];
+    if (h == 1 && w == 1) {
+      return x;
+    }
+    Operand<T> padded = x;
+    if (h % 2 != 0 || w % 2 != 0) {
+      Operand<TInt32> pads = tf.constant(new int[][] {{0, 0}, {0, (int) (h % 2)}, {0, (int) (w % 2)}, {0, 0}});
+      padded = tf.pad(x, pads, constant(-1e30));
+      h += h % 2;
+      w += w % 2;
+    }
+    Operand<T> windows = tf.reshape(padded, tf.constant(new long[] {-1, h / 2, 2, w / 2, 2, c}));
+    return tf.max(windows, tf.constant(new int[] {2, 4}), Max.keepDims(false));
+  }
+
+  /**
+   * Nearest-neighbour resize to {@code height x width} ({@code jax.image.resize(..., 'nearest')}). Doubling is a
+   * reshape and a broadcasting multiply (ResizeNearestNeighborGrad has no gradient); other ratios gather rows and
+   * columns at floor((i + 0.5) * in / out).
+   */
+  public Operand<T> upsample(Operand<T> x, long height, long width) {
+    long[] s = x.shape().asArray();
+    long h = s[1];
+    long w = s[2];
+    long c = s[3];
+    if (h == height && w == width) {
+      return x;
+    }
+    if (height == 2 * h && width == 2 * w) {
+      Operand<T> cells = tf.reshape(x, tf.constant(new long[] {-1, h, 1, w, 1, c}));
+      Operand<T> spread = tf.math.mul(cells, tf.ones(tf.constant(new long[] {1, 1, 2, 1, 2, 1}), type));
+      return tf.reshape(spread, tf.constant(new long[] {-1, height, width, c}));
+    }
+    Operand<T> rows = tf.gather(x, tf.constant(nearestIndices(h, height)), tf.constant(1));
+    return tf.gather(rows, tf.constant(nearestIndices(w, width)), tf.constant(2));
+  }
+
+  static int[] nearestIndices(long in, long out) {
+    int[] idx = new int[(int) out];
+    for (int i = 0; i < out; i++) {
+      idx[i] = (int) Math.min(in - 1, (long) Math.floor((i + 0.5) * in / out));
+    }
+    return idx;
+  }
+}

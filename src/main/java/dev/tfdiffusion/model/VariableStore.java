@@ -1,0 +1,105 @@
+package dev.tfdiffusion.model;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.family.TFloating;
+
+/**
+ * Creates one graph variable per weight the network asks for, initialised in the graph from a seeded stateless
+ * random op (seeded by the run seed and the weight's name, so a weight's start value does not depend on build order).
+ */
+public final class VariableStore<T extends TFloating> implements WeightSource<T> {
+
+  /** A trainable weight: its variable, and the read of it that the forward pass uses. */
+  public record Param<T extends TFloating>(String name, Shape shape, Init init, Variable<T> variable,
+                                           Operand<T> read) {
+    /** The top-level block the weight belongs to, e.g. {@code down_conv1}. */
+    public String block() {
+      int slash = name.indexOf('/');
+      return slash < 0 ? name : name.substring(0, slash);
+    }
+
+    public long size() {
+      return shape.size();
+    }
+  }
+
+  private final Ops tf;
+  private final Class<T> type;
+  private final long seed;
+  private final Map<String, Param<T>> params = new LinkedHashMap<>();
+
+  public VariableStore(Ops tf, Class<T> type, long seed) {
+    this.tf = tf;
+    this.type = type;
+    this.seed = seed;
+  }
+
+  @Override
+  public Operand<T> weight(String name, Shape shape, Init init) {
+    Param<T> existing = params.get(name);
+    if (existing != null) {
+      if (!existing.shape().equals(shape)) {
+        throw new IllegalStateException("weight " + name + " asked for as " + shape + " and " + existing.shape());
+      }
+      return existing.read();
+    }
+    Ops scoped = scopeOf(tf, name);
+    String leaf = name.substring(name.lastIndexOf('/') + 1);
+    Variable<T> variable = scoped.withName(leaf).variable(initialValue(name, shape, init));
+    Operand<T> read = scoped.withName(leaf + "_read").identity(variable);
+    params.put(name, new Param<>(name, shape, init, variable, read));
+    return read;
+  }
+
+  private Operand<T> initialValue(String name, Shape shape, Init init) {
+    Ops i = scopeOf(tf, name).withInitScope();
+    Operand<TInt64> dims = i.constant(shape);
+    return switch (init) {
+      case ZEROS -> i.zeros(dims, type);
+      case ONES -> i.ones(dims, type);
+      case LECUN_NORMAL -> {
+        double std = Math.sqrt(1.0 / Init.fanIn(shape.asArray())) / Init.TRUNCATED_NORMAL_STD;
+        Operand<TInt64> seeds = i.constant(new long[] {seed, nameHash(name)});
+        yield i.math.mul(i.random.statelessTruncatedNormal(dims, seeds, type), i.constant(type, std));
+      }
+    };
+  }
+
+  /** Ops whose names nest under the weight's path ({@code a/b/kernel} -> scope {@code a/b}). */
+  static Ops scopeOf(Ops tf, String name) {
+    Ops scoped = tf;
+    String[] parts = name.split("/");
+    for (int k = 0; k < parts.length - 1; k++) {
+      scoped = scoped.withSubScope(parts[k]);
+    }
+    return scoped;
+  }
+
+  /** FNV-1a: a stable 63-bit hash, the second word of each weight's seed. */
+  static long nameHash(String name) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+      h ^= b & 0xff;
+      h *= 0x100000001b3L;
+    }
+    return h & Long.MAX_VALUE;
+  }
+
+  public List<Param<T>> params() {
+    return Collections.unmodifiableList(new ArrayList<>(params.values()));
+  }
+
+  public long parameterCount() {
+    return params.values().stream().mapToLong(Param::size).sum();
+  }
+}
