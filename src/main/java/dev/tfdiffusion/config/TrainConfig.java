@@ -132,6 +132,25 @@ public record TrainConfig(
     }
   }
 
+  /** The config's fields by their flag names (kebab-case), in declaration order. */
+  public static java.util.List<String> keys() {
+    return java.util.Arrays.stream(TrainConfig.class.getRecordComponents())
+        .map(c -> PropertyNamingStrategies.KebabCaseStrategy.INSTANCE.translate(c.getName())).toList();
+  }
+
+  /** A copy with the named fields replaced (keys as in {@link #keys()}). */
+  public TrainConfig with(Map<String, Object> overrides) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> tree = new LinkedHashMap<>(JSON.convertValue(this, Map.class));
+    for (Map.Entry<String, Object> e : overrides.entrySet()) {
+      if (!tree.containsKey(e.getKey())) {
+        throw new IllegalArgumentException("no config field " + e.getKey());
+      }
+      tree.put(e.getKey(), e.getValue());
+    }
+    return JSON.convertValue(tree, TrainConfig.class);
+  }
+
   public String toJson(Map<String, String> extra) {
     Map<String, Object> tree = new LinkedHashMap<>();
     tree.putAll(JSON.convertValue(this, Map.class));

@@ -62,10 +62,12 @@ public final class Layers<T extends TFloating> {
     return type;
   }
 
-  /** Records a block's output for the model summary and returns it. */
-  public Operand<T> traced(String block, Operand<T> x) {
-    trace.accept(block, x.shape());
-    return x;
+  /** Reports a top-level block's output to the trace (for {@code summary}) and returns it. */
+  private Operand<T> block(String name, Operand<T> y) {
+    if (prefix.isEmpty()) {
+      trace.accept(name, y.shape());
+    }
+    return y;
   }
 
   public Operand<T> constant(double v) {
@@ -89,7 +91,7 @@ public final class Layers<T extends TFloating> {
     Layers<T> l = in(name);
     Operand<T> kernel = l.weight("kernel", new long[] {k, k, in, outChannels}, Init.LECUN_NORMAL);
     Operand<T> bias = l.weight("bias", new long[] {outChannels}, Init.ZEROS);
-    return l.tf.math.add(l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME"), bias);
+    return block(name, l.tf.math.add(l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME"), bias));
   }
 
   /** {@code nnx.Linear} over the last axis of a tensor of any rank. */
@@ -102,12 +104,12 @@ public final class Layers<T extends TFloating> {
     Operand<T> flat = shape.length == 2 ? x : l.tf.reshape(x, l.tf.constant(new long[] {-1, in}));
     Operand<T> y = l.tf.math.add(l.tf.linalg.matMul(flat, kernel), bias);
     if (shape.length == 2) {
-      return y;
+      return block(name, y);
     }
     long[] outShape = Arrays.copyOf(shape, shape.length);
     outShape[0] = -1;
     outShape[shape.length - 1] = outFeatures;
-    return l.tf.reshape(y, l.tf.constant(outShape));
+    return block(name, l.tf.reshape(y, l.tf.constant(outShape)));
   }
 
   // ---- normalisation and activation ---------------------------------------------------------------------------
@@ -126,7 +128,7 @@ public final class Layers<T extends TFloating> {
     Operand<T> centred = t.math.sub(x, t.math.mean(x, lastAxis, Mean.keepDims(true)));
     Operand<T> variance = t.math.mean(t.math.square(centred), lastAxis, Mean.keepDims(true));
     Operand<T> inverseStd = t.math.pow(t.math.add(variance, constant(LAYER_NORM_EPS)), constant(-0.5));
-    return t.math.add(t.math.mul(t.math.mul(centred, inverseStd), scale), bias);
+    return block(name, t.math.add(t.math.mul(t.math.mul(centred, inverseStd), scale), bias));
   }
 
   /** tanh from exp, as 1 - 2 / (exp(2 min(z, 15)) + 1): TanhGrad has no gradient in TF's C++ registry. */
@@ -151,7 +153,7 @@ public final class Layers<T extends TFloating> {
     Operand<T> identity = l.conv("shortcut", x, outChannels, 1);
     Operand<T> h = l.gelu(l.layerNorm("norm1", l.conv("conv1", x, outChannels, 3)));
     h = l.gelu(l.layerNorm("norm2", l.conv("conv2", h, outChannels, 3)));
-    return l.tf.math.add(h, identity);
+    return block(name, l.tf.math.add(h, identity));
   }
 
   /** {@code _create_attention_block}: single-head self-attention over all positions, with a residual connection. */
@@ -167,7 +169,7 @@ public final class Layers<T extends TFloating> {
     Operand<T> scores = t.math.div(t.train.batchMatMul(q, k, type, BatchMatMul.adjY(true)),
         constant(Math.sqrt(c)));
     Operand<T> out = t.train.batchMatMul(t.nn.softmax(scores), v, type);
-    return t.math.add(x, t.reshape(out, t.constant(new long[] {-1, s[1], s[2], c})));
+    return block(name, t.math.add(x, t.reshape(out, t.constant(new long[] {-1, s[1], s[2], c}))));
   }
 
   // ---- time --------------------------------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ public final class Layers<T extends TFloating> {
     }
     if (height == 2 * h && width == 2 * w) {
       Operand<T> cells = tf.reshape(x, tf.constant(new long[] {-1, h, 1, w, 1, c}));
-      Operand<T> spread = tf.math.mul(cells, tf.ones(tf.constant(new long[] {1, 1, 2, 1, 2, 1}), type));
+      Operand<T> spread = tf.math.mul(cells, tf.fill(tf.constant(new long[] {1, 1, 2, 1, 2, 1}), constant(1.0)));
       return tf.reshape(spread, tf.constant(new long[] {-1, height, width, c}));
     }
     Operand<T> rows = tf.gather(x, tf.constant(nearestIndices(h, height)), tf.constant(1));

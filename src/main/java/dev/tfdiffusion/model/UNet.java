@@ -21,39 +21,38 @@ public record UNet(int features, int timeEmbedding, int height, int width, int i
 
   /** eps_hat = model(x, t) for NHWC images {@code x} and integer timesteps {@code t}. */
   public <T extends TFloating> Operand<T> apply(Layers<T> l, Operand<T> x, Operand<TInt32> t) {
-    Ops tf = l.tf();
     long f = features;
 
     Operand<T> tEmb = l.in("time_embedding").positionalEncoding(t, timeEmbedding);
     tEmb = l.dense("time_mlp_1", tEmb, timeEmbedding);
     tEmb = l.gelu(tEmb);
-    tEmb = l.traced("time_mlp_2", l.dense("time_mlp_2", tEmb, timeEmbedding));
+    tEmb = l.dense("time_mlp_2", tEmb, timeEmbedding);
 
     Operand<T> d1 = l.residualBlock("down_conv1", x, f);
-    d1 = l.traced("down_conv1", addTime(l, "time_proj1", d1, tEmb));
+    d1 = addTime(l, "time_proj1", d1, tEmb);
 
     Operand<T> d2 = l.residualBlock("down_conv2", l.maxPool2x2(d1), 2 * f);
-    d2 = l.traced("down_conv2", addTime(l, "time_proj2", d2, tEmb));
+    d2 = addTime(l, "time_proj2", d2, tEmb);
 
     Operand<T> d3 = l.residualBlock("down_conv3", l.maxPool2x2(d2), 4 * f);
     d3 = l.attention("attention1", d3);
-    d3 = l.traced("down_conv3", addTime(l, "time_proj3", d3, tEmb));
+    d3 = addTime(l, "time_proj3", d3, tEmb);
 
     Operand<T> d4 = l.residualBlock("down_conv4", l.maxPool2x2(d3), 8 * f);
     d4 = l.attention("attention2", d4);
-    d4 = l.traced("down_conv4", addTime(l, "time_proj4", d4, tEmb));
+    d4 = addTime(l, "time_proj4", d4, tEmb);
 
     Operand<T> b = l.residualBlock("bridge_down", l.maxPool2x2(d4), 16 * f);
     b = l.attention("bridge_attention", b);
-    b = l.traced("bridge", l.residualBlock("bridge_up", b, 16 * f));
+    b = l.residualBlock("bridge_up", b, 16 * f);
 
-    Operand<T> u4 = l.traced("up_conv4", l.residualBlock("up_conv4", skip(l, b, d4), 8 * f));
-    Operand<T> u3 = l.traced("up_conv3", l.residualBlock("up_conv3", skip(l, u4, d3), 4 * f));
-    Operand<T> u2 = l.traced("up_conv2", l.residualBlock("up_conv2", skip(l, u3, d2), 2 * f));
-    Operand<T> u1 = l.traced("up_conv1", l.residualBlock("up_conv1", skip(l, u2, d1), f));
+    Operand<T> u4 = l.residualBlock("up_conv4", skip(l, b, d4), 8 * f);
+    Operand<T> u3 = l.residualBlock("up_conv3", skip(l, u4, d3), 4 * f);
+    Operand<T> u2 = l.residualBlock("up_conv2", skip(l, u3, d2), 2 * f);
+    Operand<T> u1 = l.residualBlock("up_conv1", skip(l, u2, d1), f);
 
     Operand<T> out = l.gelu(l.layerNorm("final_norm", u1));
-    return l.traced("final_conv", l.conv("final_conv", out, outChannels, 3));
+    return l.conv("final_conv", out, outChannels, 3);
   }
 
   /** d + time_proj(t_emb)[:, None, None, :]. */

@@ -37,6 +37,7 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
   private final Class<T> type;
   private final long seed;
   private final Map<String, Param<T>> params = new LinkedHashMap<>();
+  private final Map<String, Ops> scopes = new java.util.HashMap<>();
 
   public VariableStore(Ops tf, Class<T> type, long seed) {
     this.tf = tf;
@@ -53,7 +54,7 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
       }
       return existing.read();
     }
-    Ops scoped = scopeOf(tf, name);
+    Ops scoped = scopeOf(name);
     String leaf = name.substring(name.lastIndexOf('/') + 1);
     Variable<T> variable = scoped.withName(leaf).variable(initialValue(name, shape, init));
     Operand<T> read = scoped.withName(leaf + "_read").identity(variable);
@@ -62,11 +63,11 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
   }
 
   private Operand<T> initialValue(String name, Shape shape, Init init) {
-    Ops i = scopeOf(tf, name).withInitScope();
+    Ops i = scopeOf(name).withInitScope();
     Operand<TInt64> dims = i.constant(shape);
     return switch (init) {
-      case ZEROS -> i.zeros(dims, type);
-      case ONES -> i.ones(dims, type);
+      case ZEROS -> i.fill(dims, i.constant(type, 0.0));
+      case ONES -> i.fill(dims, i.constant(type, 1.0));
       case LECUN_NORMAL -> {
         double std = Math.sqrt(1.0 / Init.fanIn(shape.asArray())) / Init.TRUNCATED_NORMAL_STD;
         Operand<TInt64> seeds = i.constant(new long[] {seed, nameHash(name)});
@@ -75,14 +76,22 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
     };
   }
 
-  /** Ops whose names nest under the weight's path ({@code a/b/kernel} -> scope {@code a/b}). */
-  static Ops scopeOf(Ops tf, String name) {
-    Ops scoped = tf;
-    String[] parts = name.split("/");
-    for (int k = 0; k < parts.length - 1; k++) {
-      scoped = scoped.withSubScope(parts[k]);
+  /**
+   * Ops whose names nest under the weight's path ({@code a/b/kernel} -> scope {@code a/b}). Cached: each new TF Java
+   * sub-scope scans every op of the graph.
+   */
+  private Ops scopeOf(String name) {
+    int slash = name.lastIndexOf('/');
+    if (slash < 0) {
+      return tf;
     }
-    return scoped;
+    String path = name.substring(0, slash);
+    Ops cached = scopes.get(path);
+    if (cached == null) {
+      cached = scopeOf(path).withSubScope(path.substring(path.lastIndexOf('/') + 1));
+      scopes.put(path, cached);
+    }
+    return cached;
   }
 
   /** FNV-1a: a stable 63-bit hash, the second word of each weight's seed. */

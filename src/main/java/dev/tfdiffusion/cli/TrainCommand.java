@@ -1,0 +1,251 @@
+package dev.tfdiffusion.cli;
+
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.config.Presets;
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code train}: every {@link TrainConfig} field is an option of the same name; unset options take the preset's
+ * value.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Trains the diffusion model and writes config.json, train_log.csv, loss.png, "
+        + "training_images.png and checkpoints to the run folder.",
+        "Defaults come from the preset (quick unless --preset says otherwise); every option overrides one field."})
+public final class TrainCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  // ---- the run, not hyperparameters ----
+  @Option(names = "--preset", paramLabel = "NAME",
+      description = "Starting point: quick (default; about 10 minutes on a 2-core CPU) or tutorial (the tutorial "
+          + "exactly: features 64, 5000 steps, seed 42).")
+  String preset = Presets.DEFAULT;
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Run folder (default: graphs/<preset>-digit<d>-<date-time>).")
+  Path out;
+
+  @Option(names = "--resume", paramLabel = "DIR",
+      description = "Continue the run in DIR from its newest good checkpoint, with its own config.json.")
+  Path resume;
+
+  @Option(names = "--overwrite", description = "Replace the run already in --out (its files are deleted).")
+  boolean overwrite;
+
+  @Option(names = "--stop-after", paramLabel = "STEP",
+      description = "Stop after STEP steps with a checkpoint (resume later with --resume).")
+  long stopAfter;
+
+  @Option(names = "--quiet", description = "Print nothing but errors.")
+  boolean quiet;
+
+  @Option(names = "--verbose", description = "Show stack traces on errors.")
+  boolean verbose;
+
+  // ---- TrainConfig fields (names must equal TrainConfig.keys()) ----
+  @Option(names = "--digit", paramLabel = "D", description = "Digit to learn, 0..9, or 'all' (default: 1).")
+  String digit;
+  @Option(names = "--data", paramLabel = "FILE",
+      description = "Digits CSV (64 pixels 0..16 and a label per line; .gz allowed) instead of the bundled data.")
+  String data;
+  @Option(names = "--test-fraction", paramLabel = "F", description = "Held-out share, rounded up (default: 0.05).")
+  Double testFraction;
+  @Option(names = "--split-seed", paramLabel = "N", description = "Seed of the train/test split (default: 42).")
+  Long splitSeed;
+  @Option(names = "--features", paramLabel = "N",
+      description = "U-Net base width (quick: " + Presets.QUICK_FEATURES + ", tutorial: " + Presets.TUTORIAL_FEATURES
+          + ").")
+  Integer features;
+  @Option(names = "--time-embedding", paramLabel = "N", description = "Time embedding size (default: 128).")
+  Integer timeEmbedding;
+  @Option(names = "--diffusion-steps", paramLabel = "T", description = "Diffusion timesteps (default: 1000).")
+  Integer diffusionSteps;
+  @Option(names = "--beta-start", paramLabel = "B", description = "Smallest beta of the schedule (default: 1e-4).")
+  Double betaStart;
+  @Option(names = "--beta-end", paramLabel = "B", description = "Largest beta of the schedule (default: 0.02).")
+  Double betaEnd;
+  @Option(names = "--steps", paramLabel = "N",
+      description = "Training steps (quick: " + Presets.QUICK_STEPS + ", tutorial: " + Presets.TUTORIAL_STEPS + ").")
+  Integer steps;
+  @Option(names = "--batch-size", paramLabel = "N",
+      description = "Images per step; 0 = the whole training set, as the tutorial does (default: 0).")
+  Integer batchSize;
+  @Option(names = "--lr", paramLabel = "LR",
+      description = "Peak learning rate (quick: " + Presets.QUICK_LR + ", tutorial: " + Presets.TUTORIAL_LR + ").")
+  Double lr;
+  @Option(names = "--warmup-steps", paramLabel = "N",
+      description = "Linear warm-up steps (quick: " + Presets.QUICK_WARMUP + ", tutorial: " + Presets.TUTORIAL_WARMUP
+          + "; when only --steps is given, the preset's share of the steps).")
+  Integer warmupSteps;
+  @Option(names = "--lr-final-fraction", paramLabel = "F",
+      description = "Cosine decay ends at this fraction of the peak (default: 0.01).")
+  Double lrFinalFraction;
+  @Option(names = "--weight-decay", paramLabel = "W", description = "AdamW decoupled weight decay (default: 2e-5).")
+  Double weightDecay;
+  @Option(names = "--adam-beta1", paramLabel = "B", description = "AdamW beta1 (default: 0.9).")
+  Double adamBeta1;
+  @Option(names = "--adam-beta2", paramLabel = "B", description = "AdamW beta2 (default: 0.999).")
+  Double adamBeta2;
+  @Option(names = "--adam-epsilon", paramLabel = "E", description = "AdamW epsilon (default: 1e-8).")
+  Double adamEpsilon;
+  @Option(names = "--clip-value", paramLabel = "V", description = "Element-wise gradient clip (default: 0.3).")
+  Double clipValue;
+  @Option(names = "--clip-norm", paramLabel = "N", description = "Global-norm gradient clip (default: 0.5).")
+  Double clipNorm;
+  @Option(names = "--penalty-weight", paramLabel = "W",
+      description = "Weight of the input-gradient penalty (default: 0.02).")
+  Double penaltyWeight;
+  @Option(names = "--seed", paramLabel = "N",
+      description = "Seed of initialisation, timesteps and noise (default: " + Presets.TUTORIAL_SEED + ").")
+  Long seed;
+  @Option(names = "--loss-ema-decay", paramLabel = "D", description = "Decay of the logged loss EMA (default: 0.99).")
+  Double lossEmaDecay;
+  @Option(names = "--log-every", paramLabel = "N", description = "Steps between log lines (default: 100).")
+  Integer logEvery;
+  @Option(names = "--checkpoint-every", paramLabel = "N",
+      description = "Steps between checkpoints (quick: 500, tutorial: 1000).")
+  Integer checkpointEvery;
+  @Option(names = "--keep-checkpoints", paramLabel = "K", description = "Checkpoints kept (default: 3).")
+  Integer keepCheckpoints;
+
+  @Override
+  public Integer call() throws IOException {
+    Map<String, Object> overrides = configOverrides();
+    TrainConfig config;
+    Path runDir;
+    if (resume != null) {
+      if (!overrides.isEmpty() || out != null || overwrite || spec.commandLine().getParseResult()
+          .hasMatchedOption("--preset")) {
+        throw UserError.usage("--resume continues " + resume + " with its own config.json; drop "
+            + String.join(", ", matchedNames(overrides)) + " (start a new run to change settings).");
+      }
+      runDir = resume;
+      requireRun(runDir);
+      config = TrainConfig.read(runDir.resolve(Trainer.CONFIG)).validate();
+    } else {
+      TrainConfig base = Presets.named(preset);
+      if (overrides.containsKey("steps") && !overrides.containsKey("warmup-steps")) {
+        // keep the preset's warm-up share of the run (the tutorial's 1000 of 5000) when only the length changes
+        overrides.put("warmup-steps", (int) ((long) base.warmupSteps() * steps / base.steps()));
+      }
+      config = base.with(overrides).validate();
+      runDir = out != null ? out : defaultRunDir(config);
+      prepareNewRunDir(runDir);
+    }
+    if (stopAfter < 0) {
+      throw UserError.usage("--stop-after must be positive, got " + stopAfter + ".");
+    }
+
+    Trainer trainer = new Trainer(config, new Trainer.Options(runDir, resume != null, stopAfter,
+        System.console() != null, quiet, Versions.all()), System.out);
+    CountDownLatch done = trainer.installInterruptHandler();
+    try {
+      trainer.run();
+    } finally {
+      done.countDown();
+    }
+    return 0;
+  }
+
+  /** The config fields given on the command line, by flag name. */
+  private Map<String, Object> configOverrides() {
+    List<String> keys = TrainConfig.keys();
+    Map<String, Object> overrides = new LinkedHashMap<>();
+    for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+      String key = o.longestName().substring(2);
+      if (keys.contains(key)) {
+        overrides.put(key, o.getValue());
+      }
+    }
+    return overrides;
+  }
+
+  private List<String> matchedNames(Map<String, Object> overrides) {
+    List<String> names = new java.util.ArrayList<>(overrides.keySet().stream().map(k -> "--" + k).toList());
+    if (out != null) {
+      names.add("--out");
+    }
+    if (overwrite) {
+      names.add("--overwrite");
+    }
+    if (spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
+      names.add("--preset");
+    }
+    return names;
+  }
+
+  static Path defaultRunDir(TrainConfig config) {
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String digitPart = TrainConfig.ALL_DIGITS.equals(config.digit()) ? "all" : "digit" + config.digit();
+    return Path.of("graphs", config.preset() + "-" + digitPart + "-" + stamp);
+  }
+
+  static void requireRun(Path dir) {
+    if (!Files.exists(dir)) {
+      throw new UserError("Run folder " + dir + " does not exist.");
+    }
+    if (!Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
+      throw new UserError(dir + " is not a training run (it has no " + Trainer.CONFIG + ").");
+    }
+  }
+
+  private void prepareNewRunDir(Path runDir) throws IOException {
+    if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
+      throw UserError.usage("--out " + runDir + " is a file, not a folder.");
+    }
+    if (Files.isDirectory(runDir)) {
+      boolean isRun = Files.exists(runDir.resolve(Trainer.CONFIG));
+      boolean empty;
+      try (Stream<Path> entries = Files.list(runDir)) {
+        empty = entries.findAny().isEmpty();
+      }
+      if (isRun && !overwrite) {
+        throw UserError.usage(runDir + " already holds a run; continue it with --resume " + runDir
+            + ", or replace it with --overwrite.");
+      }
+      if (!isRun && !empty) {
+        throw UserError.usage(runDir + " is not empty and holds no run; choose a new or empty --out folder.");
+      }
+      if (isRun) {
+        deleteRun(runDir);
+      }
+    }
+    try {
+      Files.createDirectories(runDir);
+    } catch (IOException e) {
+      throw new UserError("Cannot create run folder " + runDir + ": " + e.getMessage() + ".");
+    }
+    if (!Files.isWritable(runDir)) {
+      throw new UserError("Run folder " + runDir + " is not writable.");
+    }
+  }
+
+  private static void deleteRun(Path runDir) throws IOException {
+    try (Stream<Path> walk = Files.walk(runDir)) {
+      List<Path> all = walk.sorted(java.util.Comparator.reverseOrder()).toList();
+      for (Path p : all) {
+        if (!p.equals(runDir)) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package dev.tfdiffusion.model;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * A Keras-style table of the U-Net: each top-level block with its output shape and the parameter count of its
+ * variables, read back from a freshly built graph (the VariableV2 ops' shapes), so it counts what training trains.
+ */
+public final class ModelSummary {
+  /** One table row. */
+  public record Row(String block, String outputShape, long parameters) {}
+
+  private final List<Row> rows;
+  private final long total;
+  private final UNet net;
+
+  private ModelSummary(UNet net, List<Row> rows, long total) {
+    this.net = net;
+    this.rows = rows;
+    this.total = total;
+  }
+
+  public static ModelSummary of(int features, int timeEmbedding, int height, int width) {
+    UNet net = UNet.forImages(features, timeEmbedding, height, width);
+    Map<String, String> shapes = new LinkedHashMap<>();
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      VariableStore<TFloat32> store = new VariableStore<>(tf.withSubScope("model"), TFloat32.class, 0);
+      Layers<TFloat32> l = new Layers<>(tf.withSubScope("model"), TFloat32.class, store)
+          .tracing((block, shape) -> shapes.put(block, format(shape)));
+      net.apply(l, tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, height, width, 1))),
+          tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
+
+      Map<String, Long> counts = new LinkedHashMap<>();
+      long total = 0;
+      for (Iterator<GraphOperation> it = g.operations(); it.hasNext(); ) {
+        GraphOperation op = it.next();
+        if (!op.type().equals("VariableV2")) {
+          continue;
+        }
+        long size = op.output(0).shape().size();
+        String path = op.name().substring("model/".length());
+        counts.merge(path.substring(0, path.indexOf('/')), size, Long::sum);
+        total += size;
+      }
+      List<Row> rows = new ArrayList<>();
+      for (Map.Entry<String, String> e : shapes.entrySet()) {
+        rows.add(new Row(e.getKey(), e.getValue(), counts.getOrDefault(e.getKey(), 0L)));
+      }
+      return new ModelSummary(net, rows, total);
+    }
+  }
+
+  private static String format(Shape s) {
+    StringBuilder b = new StringBuilder("(");
+    for (int i = 0; i < s.numDimensions(); i++) {
+      b.append(i > 0 ? ", " : "").append(s.get(i) < 0 ? "None" : String.valueOf(s.get(i)));
+    }
+    return b.append(")").toString();
+  }
+
+  public List<Row> rows() {
+    return rows;
+  }
+
+  public long totalParameters() {
+    return total;
+  }
+
+  public String table() {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format("U-Net, features %d, time embedding %d, input (None, %d, %d, 1)%n", net.features(),
+        net.timeEmbedding(), net.height(), net.width()));
+    String line = "-".repeat(64) + "\n";
+    b.append(line).append(String.format("%-22s %-24s %16s%n", "Block", "Output shape", "Parameters")).append(line);
+    for (Row r : rows) {
+      b.append(String.format("%-22s %-24s %,16d%n", r.block(), r.outputShape(), r.parameters()));
+    }
+    b.append(line).append(String.format("Total parameters: %,d%n", total));
+    return b.toString();
+  }
+}

@@ -1,0 +1,215 @@
+package dev.tfdiffusion.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The checkpoints of a run, {@code <run>/checkpoints/step-NNNNNNNN/}: TensorFlow's {@code ckpt.index} and
+ * {@code ckpt.data-*} files written by the graph's SaveV2 op, and {@code state.json} (step, EMA loss, elapsed time and
+ * a SHA-256 of every file). A checkpoint is written under a temporary name and renamed into place, so a crash never
+ * leaves a half-written one under a real name; one whose files do not match its checksums is skipped on resume.
+ */
+public final class Checkpoints {
+  /** File prefix of the TensorFlow checkpoint inside each checkpoint folder. */
+  public static final String PREFIX = "ckpt";
+  public static final String STATE = "state.json";
+  private static final Pattern NAME = Pattern.compile("step-(\\d{8})");
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** What a checkpoint records besides the tensors. */
+  public record State(long step, double emaLoss, double elapsedSeconds, Map<String, String> sha256) {}
+
+  /** A checkpoint that passed its checks. */
+  public record Checkpoint(Path dir, State state) {
+    public String prefix() {
+      return dir.resolve(PREFIX).toString();
+    }
+  }
+
+  private final Path root;
+  private final int keep;
+
+  public Checkpoints(Path runDir, int keep) {
+    this.root = runDir.resolve("checkpoints");
+    this.keep = keep;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  static String dirName(long step) {
+    return String.format("step-%08d", step);
+  }
+
+  /**
+   * Writes a checkpoint: {@code saver} receives the prefix to hand to the SaveV2 op. Keeps only the newest
+   * {@code keep} checkpoints afterwards.
+   */
+  public Checkpoint write(long step, double emaLoss, double elapsedSeconds, Consumer<String> saver) {
+    try {
+      Files.createDirectories(root);
+      Path tmp = root.resolve(".tmp-" + dirName(step));
+      deleteTree(tmp);
+      Files.createDirectories(tmp);
+      saver.accept(tmp.resolve(PREFIX).toString());
+      Map<String, String> sums = new LinkedHashMap<>();
+      try (Stream<Path> files = Files.list(tmp)) {
+        for (Path f : files.sorted().toList()) {
+          sums.put(f.getFileName().toString(), sha256(f));
+          fsync(f);
+        }
+      }
+      State state = new State(step, emaLoss, elapsedSeconds, sums);
+      Path stateFile = tmp.resolve(STATE);
+      Files.writeString(stateFile, JSON.writeValueAsString(state) + "\n");
+      fsync(stateFile);
+      Path target = root.resolve(dirName(step));
+      deleteTree(target);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      fsync(root);
+      prune();
+      return new Checkpoint(target, state);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write checkpoint for step " + step + " in " + root, e);
+    }
+  }
+
+  /** Complete checkpoints, newest first, each with a note when it was skipped as damaged. */
+  public Optional<Checkpoint> latest(Consumer<String> warnings) {
+    for (Path dir : listNewestFirst()) {
+      Optional<String> problem = verify(dir);
+      if (problem.isEmpty()) {
+        return Optional.of(new Checkpoint(dir, readState(dir)));
+      }
+      warnings.accept("Skipping damaged checkpoint " + dir + ": " + problem.get()
+          + "; falling back to the previous one.");
+    }
+    return Optional.empty();
+  }
+
+  List<Path> listNewestFirst() {
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    try (Stream<Path> dirs = Files.list(root)) {
+      return dirs.filter(p -> NAME.matcher(p.getFileName().toString()).matches())
+          .sorted(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed())
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Why {@code dir} cannot be restored, if it cannot. */
+  static Optional<String> verify(Path dir) {
+    Path stateFile = dir.resolve(STATE);
+    if (!Files.isRegularFile(stateFile)) {
+      return Optional.of("it has no " + STATE);
+    }
+    State state;
+    try {
+      state = readState(dir);
+    } catch (RuntimeException e) {
+      return Optional.of(STATE + " is unreadable");
+    }
+    Matcher m = NAME.matcher(dir.getFileName().toString());
+    if (!m.matches() || Long.parseLong(m.group(1)) != state.step()) {
+      return Optional.of("its folder name does not match step " + state.step());
+    }
+    if (state.sha256() == null || state.sha256().isEmpty()) {
+      return Optional.of("it lists no files");
+    }
+    for (Map.Entry<String, String> e : state.sha256().entrySet()) {
+      Path f = dir.resolve(e.getKey());
+      try {
+        if (!Files.isRegularFile(f)) {
+          return Optional.of(e.getKey() + " is missing");
+        }
+        if (!sha256(f).equals(e.getValue())) {
+          return Optional.of(e.getKey() + " does not match its checksum");
+        }
+      } catch (IOException ex) {
+        return Optional.of(e.getKey() + " is unreadable");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static State readState(Path dir) {
+    try {
+      return JSON.readValue(dir.resolve(STATE).toFile(), State.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void prune() throws IOException {
+    List<Path> all = listNewestFirst();
+    for (int i = keep; i < all.size(); i++) {
+      deleteTree(all.get(i));
+    }
+  }
+
+  static String sha256(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[1 << 16];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        md.update(buf, 0, n);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void fsync(Path p) throws IOException {
+    boolean dir = Files.isDirectory(p);
+    try (FileChannel ch = FileChannel.open(p, dir ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+      ch.force(true);
+    } catch (IOException e) {
+      if (!dir) {
+        throw e; // some file systems refuse to sync directories; files must sync
+      }
+    }
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    List<Path> all = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(p)) {
+      walk.forEach(all::add);
+    }
+    for (int i = all.size() - 1; i >= 0; i--) {
+      Files.deleteIfExists(all.get(i));
+    }
+  }
+}

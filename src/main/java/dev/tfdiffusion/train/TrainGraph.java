@@ -1,0 +1,253 @@
+package dev.tfdiffusion.train;
+
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.data.Images;
+import dev.tfdiffusion.diffusion.ForwardProcess;
+import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.model.Layers;
+import dev.tfdiffusion.model.UNet;
+import dev.tfdiffusion.model.VariableStore;
+import dev.tfdiffusion.model.VariableStore.Param;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.train.Restore;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.family.TType;
+
+/**
+ * The whole training step as ONE static graph, run once per step: batch and timestep/noise sampling from seeded
+ * stateless random ops keyed by the step counter, the U-Net, the loss with its gradient penalty, second-order
+ * gradients, clipping, the learning-rate schedule and AdamW, then the step counter's increment. Checkpoint save and
+ * restore ops are built with it, before the first run.
+ */
+public final class TrainGraph implements AutoCloseable {
+  /** Positions in the metrics vector each step returns. */
+  public static final int LOSS = 0;
+  public static final int MAIN = 1;
+  public static final int PENALTY = 2;
+  public static final int LEARNING_RATE = 3;
+  public static final int GRAD_NORM = 4;
+  public static final int STEP = 5;
+
+  // stream ids of the per-step random draws: seed pair = (run seed, step * STREAMS + stream)
+  private static final int STREAMS = 4;
+  private static final int STREAM_BATCH = 0;
+  private static final int STREAM_TIMESTEP = 1;
+  private static final int STREAM_NOISE = 2;
+
+  private final Graph graph = new Graph();
+  private final Session session;
+  private final VariableStore<TFloat32> store;
+  private final Map<String, Variable<? extends TType>> saved = new LinkedHashMap<>();
+  private final Placeholder<TFloat32> imagesFeed;
+  private final Op loadImages;
+  private final Op trainStep;
+  private final Operand<TFloat64> metrics;
+  private final Placeholder<TString> checkpointPrefix;
+  private final Op save;
+  private final Op restore;
+  private final Variable<TInt64> globalStep;
+
+  public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
+    Ops tf = Ops.create(graph);
+    int batch = config.batchSize() == 0 || config.batchSize() >= trainImages ? trainImages : config.batchSize();
+    UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
+
+    // training images stay resident in the graph; loaded once from a feed, never copied again
+    Ops data = tf.withSubScope("data");
+    Shape imagesShape = Shape.of(trainImages, height, width, 1);
+    Variable<TFloat32> images = data.withName("images").variable(imagesShape, TFloat32.class);
+    imagesFeed = data.withName("images_feed").placeholder(TFloat32.class, Placeholder.shape(imagesShape));
+    loadImages = data.withName("load_images").assign(images, imagesFeed);
+
+    globalStep = tf.withName("global_step").variable(tf.withInitScope().constant(0L));
+    Operand<TInt64> step = tf.identity(globalStep);
+    Operand<TFloat64> stepF = tf.dtypes.cast(step, TFloat64.class);
+
+    // ---- this step's random draws ----
+    Ops r = tf.withSubScope("sample");
+    Operand<TFloat32> x0;
+    if (batch == trainImages) {
+      x0 = r.identity(images); // the tutorial's "epoch": every step sees the whole training set
+    } else {
+      Operand<TFloat32> keys = r.random.statelessRandomUniform(r.constant(new long[] {trainImages}),
+          seed(r, config.seed(), step, STREAM_BATCH));
+      x0 = r.gather(images, r.nn.topK(keys, r.constant(batch), TInt32.class).indices(), r.constant(0));
+    }
+    Operand<TInt32> t = timesteps(r, config, stepF, batch, seed(r, config.seed(), step, STREAM_TIMESTEP));
+    Operand<TFloat32> noise = r.random.statelessRandomNormal(r.constant(new long[] {batch, height, width, 1}),
+        seed(r, config.seed(), step, STREAM_NOISE));
+
+    // ---- loss and its gradients ----
+    store = new VariableStore<>(tf.withSubScope("model"), TFloat32.class, config.seed());
+    Layers<TFloat32> layers = new Layers<>(tf.withSubScope("model"), TFloat32.class, store);
+    ForwardProcess<TFloat32> process = new ForwardProcess<>(tf, TFloat32.class,
+        NoiseSchedule.clippedCosine(config.diffusionSteps(), config.betaStart(), config.betaEnd()));
+    DiffusionLoss.Terms<TFloat32> loss = DiffusionLoss.build(layers, net, process, x0, t, noise,
+        config.penaltyWeight());
+    List<Param<TFloat32>> params = store.params();
+    AdamW adamw = new AdamW(tf, params, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon(),
+        config.weightDecay());
+    List<Operand<TFloat32>> reads = params.stream().map(Param::read).toList();
+    List<Operand<TFloat32>> grads = DiffusionLoss.gradients(layers, loss.total(), reads);
+    for (int i = 0; i < grads.size(); i++) {
+      if (grads.get(i) == null) {
+        throw new IllegalStateException("the loss does not depend on " + params.get(i).name());
+      }
+    }
+
+    // ---- clipping, schedule, AdamW ----
+    Ops o = tf.withSubScope("optimize");
+    Operand<TFloat32> gradNorm = GradientClipping.globalNorm(o, grads);
+    List<Operand<TFloat32>> clipped = GradientClipping.byValue(o, grads, config.clipValue());
+    clipped = GradientClipping.byGlobalNorm(o, clipped, GradientClipping.globalNorm(o, clipped), config.clipNorm());
+    Operand<TFloat64> lr = new LearningRateSchedule(config.lr(), config.warmupSteps(), config.steps(),
+        config.lrFinalFraction()).build(o, stepF);
+    List<Op> updates = adamw.apply(tf, params, clipped, o.dtypes.cast(lr, TFloat32.class), stepF);
+    trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
+
+    metrics = tf.withName("metrics").stack(List.of(
+        tf.dtypes.cast(loss.total(), TFloat64.class),
+        tf.dtypes.cast(loss.main(), TFloat64.class),
+        tf.dtypes.cast(loss.penalty(), TFloat64.class),
+        lr,
+        tf.dtypes.cast(gradNorm, TFloat64.class),
+        stepF));
+
+    // ---- checkpoints: weights, optimizer slots, step (random state is a function of seed and step) ----
+    for (int i = 0; i < params.size(); i++) {
+      saved.put("model/" + params.get(i).name(), params.get(i).variable());
+      saved.put("optimizer/" + params.get(i).name() + "/m", adamw.slots().get(i).m());
+      saved.put("optimizer/" + params.get(i).name() + "/v", adamw.slots().get(i).v());
+    }
+    saved.put("global_step", globalStep);
+    Ops c = tf.withSubScope("checkpoint");
+    checkpointPrefix = c.withName("prefix").placeholder(TString.class, Placeholder.shape(Shape.scalar()));
+    Operand<TString> names = c.array(saved.keySet().toArray(new String[0]));
+    Operand<TString> slices = c.array(emptyStrings(saved.size()));
+    save = c.withName("save").train.save(checkpointPrefix, names, slices, new ArrayList<>(saved.values()));
+    List<Class<? extends TType>> types = new ArrayList<>();
+    saved.values().forEach(v -> types.add(v.type()));
+    Restore restored = c.train.restore(checkpointPrefix, names, slices, types);
+    List<Op> assigns = new ArrayList<>();
+    int k = 0;
+    for (Variable<? extends TType> v : saved.values()) {
+      assigns.add(assign(c, v, restored.tensors().get(k++)));
+    }
+    restore = c.withControlDependencies(assigns).withName("restore").noOp();
+
+    session = new Session(graph, ConfigProto.newBuilder().setAllowSoftPlacement(true).build());
+    session.initialize();
+  }
+
+  /**
+   * The tutorial's progressive timestep sampling: t ~ Categorical(w) with w = linspace(1, 0.1 (1 - progress), T),
+   * progress = step / steps.
+   */
+  private static Operand<TInt32> timesteps(Ops r, TrainConfig config, Operand<TFloat64> step, int batch,
+                                           Operand<TInt64> seed) {
+    int n = config.diffusionSteps();
+    Operand<TFloat64> progress = r.math.div(step, r.constant((double) config.steps()));
+    Operand<TFloat64> end = r.math.mul(r.constant(0.1), r.math.sub(r.constant(1.0), progress));
+    double[] fraction = new double[n];
+    for (int i = 0; i < n; i++) {
+      fraction[i] = n == 1 ? 0 : (double) i / (n - 1);
+    }
+    // w_i = 1 + i/(n-1) (end - 1)
+    Operand<TFloat64> w = r.math.add(r.constant(1.0), r.math.mul(r.constant(fraction),
+        r.math.sub(end, r.constant(1.0))));
+    Operand<TFloat32> logits = r.reshape(r.dtypes.cast(r.math.log(w), TFloat32.class), r.constant(new long[] {1, n}));
+    Operand<TInt64> draws = r.random.statelessMultinomial(logits, r.constant(batch), seed);
+    return r.dtypes.cast(r.reshape(draws, r.constant(new long[] {batch})), TInt32.class);
+  }
+
+  private static Operand<TInt64> seed(Ops r, long runSeed, Operand<TInt64> step, int stream) {
+    Operand<TInt64> counter = r.math.add(r.math.mul(step, r.constant((long) STREAMS)), r.constant((long) stream));
+    return r.stack(List.of(r.constant(runSeed), counter));
+  }
+
+  private static String[] emptyStrings(int n) {
+    String[] s = new String[n];
+    java.util.Arrays.fill(s, "");
+    return s;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends TType> Op assign(Ops tf, Variable<T> variable, Output<?> value) {
+    return tf.assign(variable, (Operand<T>) value);
+  }
+
+  /** Copies the training images into the graph's data variable. Call once, before the first step. */
+  public void loadImages(Images train) {
+    Shape shape = Shape.of(train.count(), train.height(), train.width(), 1);
+    try (TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(train.pixels(), true, false))) {
+      session.runner().feed(imagesFeed, t).addTarget(loadImages).run().close();
+    }
+  }
+
+  /** Runs one training step; returns the metrics (see the index constants) of the step just taken. */
+  public double[] step() {
+    try (Result r = session.runner().addTarget(trainStep).fetch(metrics).run()) {
+      TFloat64 m = (TFloat64) r.get(0);
+      double[] out = new double[(int) m.size()];
+      m.copyTo(DataBuffers.of(out, false, false));
+      return out;
+    }
+  }
+
+  /** Writes all variables, optimizer state and the step counter to {@code prefix}.index/.data-*. */
+  public void save(String prefix) {
+    try (TString p = TString.scalarOf(prefix)) {
+      session.runner().feed(checkpointPrefix, p).addTarget(save).run().close();
+    }
+  }
+
+  public void restore(String prefix) {
+    try (TString p = TString.scalarOf(prefix)) {
+      session.runner().feed(checkpointPrefix, p).addTarget(restore).run().close();
+    }
+  }
+
+  /** Number of updates done so far. */
+  public long globalStep() {
+    try (Result r = session.runner().fetch(globalStep).run()) {
+      return ((TInt64) r.get(0)).getLong();
+    }
+  }
+
+  public List<Param<TFloat32>> params() {
+    return store.params();
+  }
+
+  public Session session() {
+    return session;
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}

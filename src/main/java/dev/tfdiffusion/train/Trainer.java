@@ -1,0 +1,190 @@
+package dev.tfdiffusion.train;
+
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.data.Images;
+import dev.tfdiffusion.data.TrainingData;
+import dev.tfdiffusion.plot.ImageGrid;
+import dev.tfdiffusion.plot.LossPlot;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The training loop: one {@link TrainGraph#step()} per step, the loss EMA and log, periodic checkpoints, and the
+ * run's figures. A run can be stopped (Ctrl-C or {@code --stop-after}) and resumed with identical results.
+ */
+public final class Trainer {
+  public static final String CONFIG = "config.json";
+  public static final String LOSS_PNG = "loss.png";
+  public static final String TRAINING_IMAGES_PNG = "training_images.png";
+
+  /** How a run went. */
+  public record Outcome(Path runDir, long stepsDone, boolean finished, double emaLoss, double elapsedSeconds) {}
+
+  /** Everything about a run that is not a hyperparameter. */
+  public record Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet,
+                        Map<String, String> versions) {}
+
+  private final TrainConfig config;
+  private final Options options;
+  private final java.io.PrintStream out;
+  private volatile boolean stopRequested;
+
+  public Trainer(TrainConfig config, Options options, java.io.PrintStream out) {
+    this.config = config;
+    this.options = options;
+    this.out = out;
+  }
+
+  /** Asks the loop to stop after the current step and write a checkpoint (used by the Ctrl-C handler). */
+  public void requestStop() {
+    stopRequested = true;
+  }
+
+  public Outcome run() throws IOException {
+    Path runDir = options.runDir();
+    Images.Split data = TrainingData.load(config);
+    Images train = data.train();
+    Checkpoints checkpoints = new Checkpoints(runDir, config.keepCheckpoints());
+
+    Optional<Checkpoints.Checkpoint> from = Optional.empty();
+    if (options.resume()) {
+      from = checkpoints.latest(message -> out.println(message));
+      if (from.isEmpty()) {
+        out.println("No checkpoint in " + checkpoints.root() + " yet; starting " + runDir + " from step 0.");
+      }
+    } else {
+      Files.createDirectories(runDir);
+      Files.writeString(runDir.resolve(CONFIG), config.toJson(options.versions()));
+      writeTrainingImages(runDir.resolve(TRAINING_IMAGES_PNG), train);
+    }
+    long firstStep = from.map(c -> c.state().step()).orElse(0L);
+    double ema = from.map(c -> c.state().emaLoss()).orElse(Double.NaN);
+    double spentBefore = from.map(c -> c.state().elapsedSeconds()).orElse(0.0);
+    if (firstStep >= config.steps()) {
+      out.println("Run " + runDir + " already finished all " + config.steps() + " steps.");
+      return new Outcome(runDir, firstStep, true, ema, spentBefore);
+    }
+    long lastStep = Math.min(config.steps(), options.stopAfter() > 0 ? options.stopAfter() : config.steps());
+
+    long buildStart = System.nanoTime();
+    say(String.format("Training %s: %d images of %s, %dx%d, features %d, steps %d%s -> %s", config.preset(),
+        train.count(), config.digitLabel() < 0 ? "all digits" : "digit " + config.digit(), train.height(),
+        train.width(), config.features(), config.steps(),
+        firstStep > 0 ? ", resuming at step " + firstStep : "", runDir));
+    try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width());
+         TrainLog log = new TrainLog(runDir, firstStep);
+         Progress progress = new Progress(out, options.terminal(), options.quiet(), firstStep, config.steps(),
+             Duration.ofMillis((long) (spentBefore * 1000)))) {
+      graph.loadImages(train);
+      from.ifPresent(c -> graph.restore(c.prefix()));
+      if (graph.globalStep() != firstStep) {
+        throw new IllegalStateException("restored step " + graph.globalStep() + " != checkpoint step " + firstStep);
+      }
+      say(String.format("Graph built in %.1f s (%,d parameters); the first step also optimises the graph.",
+          (System.nanoTime() - buildStart) / 1e9, graph.params().stream().mapToLong(p -> p.size()).sum()));
+
+      long start = System.nanoTime();
+      long step = firstStep;
+      double elapsed = spentBefore;
+      while (step < lastStep && !stopRequested) {
+        double[] m = graph.step();
+        double loss = m[TrainGraph.LOSS];
+        ema = Double.isNaN(ema) ? loss : config.lossEmaDecay() * ema + (1 - config.lossEmaDecay()) * loss;
+        elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
+        log.append(new TrainLog.Row(step, loss, ema, m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM], elapsed,
+            m[TrainGraph.MAIN], m[TrainGraph.PENALTY]));
+        if (step % config.logEvery() == 0 || step == config.steps() - 1) {
+          progress.line(String.format("Step %d, Loss: %.4f  (lr %.2e, grad norm %.3f, %.1f s)", step, ema,
+              m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM], elapsed));
+        }
+        step++;
+        progress.step(step, ema);
+        if (step % config.checkpointEvery() == 0 || step == config.steps()) {
+          checkpoint(graph, log, checkpoints, step, ema, elapsed, runDir);
+        }
+      }
+      boolean finished = step >= config.steps();
+      if (!finished && step % config.checkpointEvery() != 0) {
+        checkpoint(graph, log, checkpoints, step, ema, elapsed, runDir);
+      }
+      progress.close();
+      if (finished) {
+        say(String.format("Finished %d steps in %.1f s; EMA loss %.4f. Outputs in %s", step, elapsed, ema, runDir));
+      } else {
+        say("Stopped after step " + step + " with a checkpoint; continue with: train --resume " + runDir);
+      }
+      return new Outcome(runDir, step, finished, ema, elapsed);
+    }
+  }
+
+  private void checkpoint(TrainGraph graph, TrainLog log, Checkpoints checkpoints, long step, double ema,
+                          double elapsed, Path runDir) {
+    log.flush(); // rows up to the checkpoint must be on disk before it claims them
+    checkpoints.write(step, ema, elapsed, graph::save);
+    try {
+      writeLossPlot(runDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + runDir.resolve(LOSS_PNG), e);
+    }
+  }
+
+  private void say(String line) {
+    if (!options.quiet()) {
+      out.println(line);
+    }
+  }
+
+  static void writeLossPlot(Path runDir) throws IOException {
+    List<TrainLog.Row> rows = TrainLog.read(runDir.resolve(TrainLog.FILE));
+    long[] steps = rows.stream().mapToLong(TrainLog.Row::step).toArray();
+    double[] ema = rows.stream().mapToDouble(TrainLog.Row::emaLoss).toArray();
+    LossPlot.write(runDir.resolve(LOSS_PNG), "Training loss over time", new LossPlot.Curve("EMA loss", steps, ema));
+  }
+
+  /** The tutorial's first figure: the first nine training images in a 3x3 grid. */
+  static void writeTrainingImages(Path png, Images train) throws IOException {
+    List<float[]> first = new ArrayList<>();
+    for (int i = 0; i < Math.min(9, train.count()); i++) {
+      first.add(train.image(i));
+    }
+    ImageGrid.write(png, first, train.height(), train.width(), 3, 96, null);
+  }
+
+  /**
+   * Installs a Ctrl-C / SIGTERM handler that stops the loop after its current step and waits (up to a minute) for
+   * the checkpoint to be written. Returns the latch the caller counts down when the run is over.
+   */
+  public CountDownLatch installInterruptHandler() {
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (done.getCount() == 0) {
+        return;
+      }
+      requestStop();
+      try {
+        if (!done.await(60, TimeUnit.SECONDS)) {
+          System.err.println("Gave up waiting for the final checkpoint; the previous one is intact.");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "checkpoint-on-interrupt"));
+    return done;
+  }
+
+  static void requireRunDir(Path runDir) {
+    if (!Files.isRegularFile(runDir.resolve(CONFIG))) {
+      throw new UserError(runDir + " is not a training run (it has no " + CONFIG + ").");
+    }
+  }
+}
