@@ -19,7 +19,13 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns its exit code (tests call this instead of {@link #main}). */
   public static int run(String... args) {
+    return run(new PrintWriter(System.err, true), args);
+  }
+
+  /** As {@link #run(String...)}, with error messages going to {@code err}. */
+  public static int run(PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
+    cli.setErr(err);
     cli.setExecutionExceptionHandler(Main::handleFailure);
     cli.setParameterExceptionHandler(Main::handleUsageError);
     return cli.execute(args);
@@ -33,6 +39,7 @@ public final class Main implements Runnable {
   private static int handleUsageError(CommandLine.ParameterException e, String[] args) {
     PrintWriter err = e.getCommandLine().getErr();
     err.println(e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
     err.println("Run '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the options.");
     err.flush();
     return UserError.USAGE;

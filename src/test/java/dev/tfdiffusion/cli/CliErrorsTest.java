@@ -1,0 +1,114 @@
+package dev.tfdiffusion.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input gets one clear sentence and a non-zero exit code (2 for usage errors), and nothing is written. */
+class CliErrorsTest {
+  @TempDir
+  Path dir;
+
+  private record Outcome(int code, String err) {}
+
+  private Outcome run(String... args) {
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(err, true), args);
+    return new Outcome(code, err.toString().strip());
+  }
+
+  @Test
+  void unknownPreset() {
+    Outcome o = run("train", "--preset", "fast", "--out", dir.resolve("r").toString());
+    assertEquals(2, o.code());
+    assertEquals("Unknown preset 'fast'; choose one of quick, tutorial.", o.err());
+    assertFalse(Files.exists(dir.resolve("r")));
+  }
+
+  @Test
+  void warmupLongerThanTraining() {
+    Outcome o = run("train", "--steps", "10", "--warmup-steps", "10", "--out", dir.resolve("r").toString());
+    assertEquals(2, o.code());
+    assertEquals("--warmup-steps must be at least 0 and less than --steps (10), got 10.", o.err());
+  }
+
+  @Test
+  void nonPositiveValues() {
+    assertEquals("--features must be positive, got 0.", run("train", "--features", "0").err());
+    assertEquals("--steps must be positive, got -5.", run("train", "--steps", "-5").err());
+    assertEquals("--digit must be one of 0..9 or 'all', got '12'.", run("train", "--digit", "12").err());
+  }
+
+  @Test
+  void unknownFlagIsAUsageError() {
+    Outcome o = run("train", "--featurez", "8");
+    assertEquals(2, o.code());
+    assertEquals(String.join(System.lineSeparator(), "Unknown options: '--featurez', '8'",
+        "Possible solutions: --features", "Run 'tf-diffusion train --help' for the options."), o.err());
+  }
+
+  @Test
+  void existingRunIsNotOverwritten() throws IOException {
+    Path run = dir.resolve("run");
+    Files.createDirectories(run);
+    Files.writeString(run.resolve("config.json"), "{}");
+    Outcome o = run("train", "--out", run.toString());
+    assertEquals(2, o.code());
+    assertEquals(run + " already holds a run; continue it with --resume " + run + ", or replace it with --overwrite.",
+        o.err());
+    assertEquals("{}", Files.readString(run.resolve("config.json")));
+  }
+
+  @Test
+  void resumeOfAFolderThatIsNotARun() throws IOException {
+    Files.createDirectories(dir.resolve("empty"));
+    Outcome o = run("train", "--resume", dir.resolve("empty").toString());
+    assertEquals(1, o.code());
+    assertEquals(dir.resolve("empty") + " is not a training run (it has no config.json).", o.err());
+    assertEquals("Run folder " + dir.resolve("missing") + " does not exist.",
+        run("train", "--resume", dir.resolve("missing").toString()).err());
+  }
+
+  @Test
+  void resumeRefusesNewSettings() throws IOException {
+    Outcome o = run("train", "--resume", dir.toString(), "--features", "4");
+    assertEquals(2, o.code());
+    assertEquals("--resume continues " + dir + " with its own config.json; drop --features (start a new run to "
+        + "change settings).", o.err());
+  }
+
+  @Test
+  void malformedDataFileNamesFileAndLine() throws IOException {
+    Path data = dir.resolve("digits.csv");
+    Files.writeString(data, "0,".repeat(64) + "1\n" + "1,2\n");
+    Path out = dir.resolve("r");
+    Outcome o = run("train", "--data", data.toString(), "--out", out.toString());
+    assertEquals(1, o.code());
+    assertEquals(data + " line 2: expected 65 comma-separated values (64 pixels and a label), found 2.", o.err());
+    assertFalse(Files.exists(out.resolve("config.json")));
+  }
+
+  @Test
+  void digitWithoutImages() throws IOException {
+    Path data = dir.resolve("digits.csv");
+    Files.writeString(data, ("0,".repeat(64) + "1\n").repeat(3));
+    Outcome o = run("train", "--data", data.toString(), "--digit", "7", "--out", dir.resolve("r").toString());
+    assertEquals(1, o.code());
+    assertEquals(data + " holds no images of digit 7.", o.err());
+  }
+
+  @Test
+  void batchLargerThanTheTrainingSet() {
+    Outcome o = run("train", "--batch-size", "500", "--out", dir.resolve("r").toString());
+    assertEquals(2, o.code());
+    assertEquals("--batch-size 500 is larger than the 172 training images; use at most 172 (or 0 for all of them).",
+        o.err());
+  }
+}
