@@ -85,13 +85,57 @@ public final class Layers<T extends TFloating> {
 
   // ---- linear layers -------------------------------------------------------------------------------------------
 
-  /** {@code nnx.Conv}: k x k, stride 1, SAME padding, with bias. The bias is an Add (BiasAdd has no 2nd-order grad). */
+  /**
+   * {@code nnx.Conv}: k x k, stride 1, SAME padding, with bias. The bias is an Add (BiasAdd has no 2nd-order grad).
+   * On 1x1 and 2x2 maps a 3x3 SAME convolution mostly multiplies padding, so those cases are computed exactly as
+   * matrix products over the in-bounds taps only (same variables, same results; see {@link #smallMapConv}).
+   */
   public Operand<T> conv(String name, Operand<T> x, long outChannels, int k) {
     long in = channels(x);
     Layers<T> l = in(name);
     Operand<T> kernel = l.weight("kernel", new long[] {k, k, in, outChannels}, Init.LECUN_NORMAL);
     Operand<T> bias = l.weight("bias", new long[] {outChannels}, Init.ZEROS);
-    return block(name, l.tf.math.add(l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME"), bias));
+    long h = x.shape().get(1);
+    long w = x.shape().get(2);
+    Operand<T> y = k == 3 && h <= 2 && w <= 2
+        ? l.smallMapConv(x, kernel, (int) h, (int) w)
+        : l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME");
+    return block(name, l.tf.math.add(y, bias));
+  }
+
+  /**
+   * A 3x3 SAME convolution on an h x w map with h, w <= 2, as one matrix product: output pixel o sees input pixel p
+   * through tap (p - o + 1), so y[b, o, :] = sum_p x[b, p, :] K[tap(p, o)] is x_flat [B, hw*cin] times a block
+   * matrix [hw*cin, hw*cout] gathered from the kernel's in-bounds taps. At 1x1 that is the centre tap alone (1/9 of
+   * the plain convolution's work); at 2x2, 16 of its 36 tap products.
+   */
+  Operand<T> smallMapConv(Operand<T> x, Operand<T> kernel, int h, int w) {
+    long[] ks = kernel.shape().asArray();
+    long in = ks[2];
+    long out = ks[3];
+    int pixels = h * w;
+    int[] taps = new int[pixels * pixels];
+    for (int p = 0; p < pixels; p++) {
+      for (int o = 0; o < pixels; o++) {
+        int dy = p / w - o / w + 1;
+        int dx = p % w - o % w + 1;
+        taps[p * pixels + o] = dy * 3 + dx;
+      }
+    }
+    Operand<T> flatKernel = tf.reshape(kernel, tf.constant(new long[] {9, in, out}));
+    Operand<T> blocks;
+    if (pixels == 1) {
+      blocks = tf.reshape(tf.gather(flatKernel, tf.constant(new int[] {4}), tf.constant(0)),
+          tf.constant(new long[] {in, out}));
+    } else {
+      Operand<T> gathered = tf.reshape(tf.gather(flatKernel, tf.constant(taps), tf.constant(0)),
+          tf.constant(new long[] {pixels, pixels, in, out}));
+      // [p, o, in, out] -> [p, in, o, out] -> [p*in, o*out]
+      blocks = tf.reshape(tf.linalg.transpose(gathered, tf.constant(new int[] {0, 2, 1, 3})),
+          tf.constant(new long[] {pixels * in, pixels * out}));
+    }
+    Operand<T> flat = tf.reshape(x, tf.constant(new long[] {-1, pixels * in}));
+    return tf.reshape(tf.linalg.matMul(flat, blocks), tf.constant(new long[] {-1, h, w, out}));
   }
 
   /** {@code nnx.Linear} over the last axis of a tensor of any rank. */
