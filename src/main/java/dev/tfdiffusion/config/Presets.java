@@ -14,8 +14,8 @@ public final class Presets {
 
   // The quick preset: sized to finish in about ten minutes on a 2-core laptop CPU (README has the measurement).
   public static final int QUICK_FEATURES = 16;
-  public static final int QUICK_STEPS = 3000;
-  public static final int QUICK_WARMUP = 300;
+  public static final int QUICK_STEPS = 4000;
+  public static final int QUICK_WARMUP = 400;
   public static final double QUICK_LR = 1e-3;
 
   // The tutorial, as written.

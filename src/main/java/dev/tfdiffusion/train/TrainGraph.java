@@ -67,6 +67,15 @@ public final class TrainGraph implements AutoCloseable {
   private final Variable<TInt64> globalStep;
 
   public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
+    this(config, trainImages, height, width, sessionConfig());
+  }
+
+  /** Session options for all graphs of this program: soft placement (int64 counters have no GPU kernels). */
+  public static ConfigProto sessionConfig() {
+    return ConfigProto.newBuilder().setAllowSoftPlacement(true).build();
+  }
+
+  public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig) {
     Ops tf = Ops.create(graph);
     int batch = config.batchSize() == 0 || config.batchSize() >= trainImages ? trainImages : config.batchSize();
     UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
@@ -154,7 +163,7 @@ public final class TrainGraph implements AutoCloseable {
     }
     restore = c.withControlDependencies(assigns).withName("restore").noOp();
 
-    session = new Session(graph, ConfigProto.newBuilder().setAllowSoftPlacement(true).build());
+    session = new Session(graph, sessionConfig);
     session.initialize();
   }
 
