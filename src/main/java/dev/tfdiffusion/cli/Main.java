@@ -10,10 +10,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Versions.class,
     description = "Trains the JAX tutorial's diffusion model on 8x8 digits as one static TensorFlow Java graph.",
-    subcommands = {TrainCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, SummaryCommand.class,
+        DevicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
+    if (!java.util.Arrays.asList(args).contains("--verbose")) {
+      NativeLogs.quiet();
+    }
     System.exit(run(args));
   }
 
@@ -33,7 +37,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "Missing command: choose one of train, summary.");
+    throw new CommandLine.ParameterException(new CommandLine(this), "Missing command: choose one of train, sample, export, summary, devices.");
   }
 
   private static int handleUsageError(CommandLine.ParameterException e, String[] args) {

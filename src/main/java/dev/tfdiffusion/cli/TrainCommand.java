@@ -4,6 +4,7 @@ import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.train.Trainer;
+import dev.tfdiffusion.util.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Trains the diffusion model and writes config.json, train_log.csv, loss.png, "
-        + "training_images.png and checkpoints to the run folder.",
+        + "training_images.png and checkpoints to the run folder; at the end, the SavedModel (saved_model/), "
+        + "samples.png/.csv, reconstruct.png, forward_reverse.png and reverse.gif.",
         "Defaults come from the preset (quick unless --preset says otherwise); every option overrides one field."})
 public final class TrainCommand implements Callable<Integer> {
   @Spec
@@ -53,6 +55,9 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--stop-after", paramLabel = "STEP",
       description = "Stop after STEP steps with a checkpoint (resume later with --resume).")
   long stopAfter;
+
+  @Option(names = "--no-export", description = "Skip the SavedModel, samples and figures at the end of the run.")
+  boolean noExport;
 
   @Option(names = "--quiet", description = "Print nothing but errors.")
   boolean quiet;
@@ -157,10 +162,14 @@ public final class TrainCommand implements Callable<Integer> {
     Trainer trainer = new Trainer(config, new Trainer.Options(runDir, resume != null, stopAfter,
         System.console() != null, quiet, Versions.all()), System.out);
     CountDownLatch done = trainer.installInterruptHandler();
+    Trainer.Outcome outcome;
     try {
-      trainer.run();
+      outcome = trainer.run();
     } finally {
       done.countDown();
+    }
+    if (outcome.finished() && !noExport) {
+      RunFolders.exportWithFigures(runDir, System.out, quiet);
     }
     return 0;
   }
@@ -225,7 +234,7 @@ public final class TrainCommand implements Callable<Integer> {
         throw UserError.usage(runDir + " is not empty and holds no run; choose a new or empty --out folder.");
       }
       if (isRun) {
-        deleteRun(runDir);
+        FileTrees.deleteContents(runDir);
       }
     }
     try {
@@ -235,17 +244,6 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (!Files.isWritable(runDir)) {
       throw new UserError("Run folder " + runDir + " is not writable.");
-    }
-  }
-
-  private static void deleteRun(Path runDir) throws IOException {
-    try (Stream<Path> walk = Files.walk(runDir)) {
-      List<Path> all = walk.sorted(java.util.Comparator.reverseOrder()).toList();
-      for (Path p : all) {
-        if (!p.equals(runDir)) {
-          Files.delete(p);
-        }
-      }
     }
   }
 }

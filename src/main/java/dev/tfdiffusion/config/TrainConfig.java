@@ -17,7 +17,7 @@ import java.util.Map;
  * Every hyperparameter of a training run: the single source of truth. Each field is a {@code train} flag of the same
  * (kebab-case) name and is written to {@code config.json} beside the run.
  */
-@JsonIgnoreProperties(value = {"tf-diffusion-version", "tensorflow-version"})
+@JsonIgnoreProperties(value = {"tf-diffusion-version", "tensorflow-version", "checkpoint-step"})
 public record TrainConfig(
     String preset,
     // data

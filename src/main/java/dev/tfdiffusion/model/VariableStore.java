@@ -38,11 +38,23 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
   private final long seed;
   private final Map<String, Param<T>> params = new LinkedHashMap<>();
   private final Map<String, Ops> scopes = new java.util.HashMap<>();
+  private final boolean initialise;
 
+  /** Variables initialised as Flax does, from {@code seed}. */
   public VariableStore(Ops tf, Class<T> type, long seed) {
+    this(tf, type, seed, true);
+  }
+
+  private VariableStore(Ops tf, Class<T> type, long seed, boolean initialise) {
     this.tf = tf;
     this.type = type;
     this.seed = seed;
+    this.initialise = initialise;
+  }
+
+  /** Variables without initialisers, for graphs that restore every weight from a checkpoint. */
+  public static <T extends TFloating> VariableStore<T> restoredOnly(Ops tf, Class<T> type) {
+    return new VariableStore<>(tf, type, 0, false);
   }
 
   @Override
@@ -56,7 +68,9 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
     }
     Ops scoped = scopeOf(name);
     String leaf = name.substring(name.lastIndexOf('/') + 1);
-    Variable<T> variable = scoped.withName(leaf).variable(initialValue(name, shape, init));
+    Variable<T> variable = initialise
+        ? scoped.withName(leaf).variable(initialValue(name, shape, init))
+        : scoped.withName(leaf).variable(shape, type);
     Operand<T> read = scoped.withName(leaf + "_read").identity(variable);
     params.put(name, new Param<>(name, shape, init, variable, read));
     return read;

@@ -3,6 +3,8 @@ package dev.tfdiffusion.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.util.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -13,7 +15,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -74,7 +75,7 @@ public final class Checkpoints {
     try {
       Files.createDirectories(root);
       Path tmp = root.resolve(".tmp-" + dirName(step));
-      deleteTree(tmp);
+      FileTrees.delete(tmp);
       Files.createDirectories(tmp);
       saver.accept(tmp.resolve(PREFIX).toString());
       Map<String, String> sums = new LinkedHashMap<>();
@@ -89,7 +90,7 @@ public final class Checkpoints {
       Files.writeString(stateFile, JSON.writeValueAsString(state) + "\n");
       fsync(stateFile);
       Path target = root.resolve(dirName(step));
-      deleteTree(target);
+      FileTrees.delete(target);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       fsync(root);
       prune();
@@ -110,6 +111,18 @@ public final class Checkpoints {
           + "; falling back to the previous one.");
     }
     return Optional.empty();
+  }
+
+  /** The checkpoint in folder {@code dir}, if it passes its checks; otherwise a one-sentence error. */
+  public static Checkpoint open(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new UserError("Checkpoint folder " + dir + " does not exist.");
+    }
+    Optional<String> problem = verify(dir);
+    if (problem.isPresent()) {
+      throw new UserError("Checkpoint " + dir + " cannot be used: " + problem.get() + ".");
+    }
+    return new Checkpoint(dir, readState(dir));
   }
 
   List<Path> listNewestFirst() {
@@ -171,7 +184,7 @@ public final class Checkpoints {
   private void prune() throws IOException {
     List<Path> all = listNewestFirst();
     for (int i = keep; i < all.size(); i++) {
-      deleteTree(all.get(i));
+      FileTrees.delete(all.get(i));
     }
   }
 
@@ -200,16 +213,4 @@ public final class Checkpoints {
     }
   }
 
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    List<Path> all = new ArrayList<>();
-    try (Stream<Path> walk = Files.walk(p)) {
-      walk.forEach(all::add);
-    }
-    for (int i = all.size() - 1; i >= 0; i--) {
-      Files.deleteIfExists(all.get(i));
-    }
-  }
 }

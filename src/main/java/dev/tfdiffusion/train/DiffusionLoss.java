@@ -25,8 +25,8 @@ import org.tensorflow.types.family.TFloating;
 public final class DiffusionLoss {
   private DiffusionLoss() {}
 
-  /** The two loss terms, their sum and the network's prediction. */
-  public record Terms<T extends TFloating>(Operand<T> main, Operand<T> penalty, Operand<T> total,
+  /** The two loss terms, their sum, and the network's input x_t and prediction eps_hat = model(x_t, t). */
+  public record Terms<T extends TFloating>(Operand<T> main, Operand<T> penalty, Operand<T> total, Operand<T> noisy,
                                            Operand<T> prediction) {}
 
   public static <T extends TFloating> Terms<T> build(Layers<T> l, UNet net, ForwardProcess<T> process,
@@ -52,7 +52,7 @@ public final class DiffusionLoss {
     Operand<T> grad = inputGradient.dy(0);
     Operand<T> penalty = tf.math.mul(l.constant(penaltyWeight), mean(tf, tf.math.square(grad)));
 
-    return new Terms<>(main, penalty, tf.math.add(main, penalty), predicted);
+    return new Terms<>(main, penalty, tf.math.add(main, penalty), noisy, predicted);
   }
 
   /** Mean over all axes of a rank-4 tensor. */

@@ -65,6 +65,9 @@ public final class TrainGraph implements AutoCloseable {
   private final Op save;
   private final Op restore;
   private final Variable<TInt64> globalStep;
+  private final Operand<TFloat32> noisy;
+  private final Operand<TInt32> timesteps;
+  private final Operand<TFloat32> prediction;
 
   public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
     this(config, trainImages, height, width, sessionConfig());
@@ -112,6 +115,9 @@ public final class TrainGraph implements AutoCloseable {
         NoiseSchedule.clippedCosine(config.diffusionSteps(), config.betaStart(), config.betaEnd()));
     DiffusionLoss.Terms<TFloat32> loss = DiffusionLoss.build(layers, net, process, x0, t, noise,
         config.penaltyWeight());
+    noisy = loss.noisy();
+    timesteps = t;
+    prediction = loss.prediction();
     List<Param<TFloat32>> params = store.params();
     AdamW adamw = new AdamW(tf, params, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon(),
         config.weightDecay());
@@ -232,6 +238,22 @@ public final class TrainGraph implements AutoCloseable {
   public void restore(String prefix) {
     try (TString p = TString.scalarOf(prefix)) {
       session.runner().feed(checkpointPrefix, p).addTarget(restore).run().close();
+    }
+  }
+
+  /**
+   * eps_hat = model(x, t) as the training graph computes it, by feeding the loss's x_t and t; the batch must have the
+   * training batch's size. For checking that exported models compute the same function.
+   */
+  public float[] denoise(float[] x, int[] t) {
+    Shape shape = noisy.shape();
+    try (TFloat32 xt = TFloat32.tensorOf(shape, DataBuffers.of(x, true, false));
+         TInt32 tt = TInt32.vectorOf(t);
+         Result r = session.runner().feed(noisy, xt).feed(timesteps, tt).fetch(prediction).run()) {
+      TFloat32 out = (TFloat32) r.get(0);
+      float[] values = new float[(int) out.size()];
+      out.copyTo(DataBuffers.of(values, false, false));
+      return values;
     }
   }
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TrainRunTest {
   private static final String[] RUN = {"train", "--features", "8", "--steps", "200", "--checkpoint-every", "100",
-      "--quiet"};
+      "--quiet", "--no-export"};
 
   @TempDir
   static Path dir;
@@ -103,8 +103,8 @@ class TrainRunTest {
     assertArrayEqualsExactly(losses(first), losses(again));
 
     Path other = dir.resolve("other-seed");
-    assertEquals(0, Main.run("train", "--features", "8", "--steps", "3", "--seed", "7", "--quiet", "--out",
-        other.toString()));
+    assertEquals(0, Main.run("train", "--features", "8", "--steps", "3", "--seed", "7", "--quiet", "--no-export",
+        "--out", other.toString()));
     assertNotEquals(losses(first)[0], losses(other)[0]);
   }
 
@@ -114,7 +114,7 @@ class TrainRunTest {
     assertEquals(0, Main.run(with(RUN, "--out", split.toString(), "--stop-after", "70")));
     assertEquals(70, log(split).size());
     assertTrue(Files.isDirectory(split.resolve("checkpoints/step-00000070")));
-    assertEquals(0, Main.run("train", "--resume", split.toString(), "--quiet"));
+    assertEquals(0, Main.run("train", "--resume", split.toString(), "--quiet", "--no-export"));
     assertArrayEqualsExactly(losses(first), losses(split));
     double[] emaFirst = log(first).stream().mapToDouble(TrainLog.Row::emaLoss).toArray();
     double[] emaSplit = log(split).stream().mapToDouble(TrainLog.Row::emaLoss).toArray();

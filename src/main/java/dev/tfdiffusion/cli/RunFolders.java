@@ -1,0 +1,84 @@
+package dev.tfdiffusion.cli;
+
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.data.Images;
+import dev.tfdiffusion.data.TrainingData;
+import dev.tfdiffusion.export.ModelExport;
+import dev.tfdiffusion.sample.Figures;
+import dev.tfdiffusion.sample.SampleFiles;
+import dev.tfdiffusion.sample.SavedModelSampler;
+import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Run-folder logic shared by {@code train}, {@code export} and {@code sample}: finding checkpoints, exporting. */
+final class RunFolders {
+  static final String SAMPLES_PNG = "samples.png";
+  static final String REVERSE_GIF = "reverse.gif";
+  static final int FIGURE_SEED = 0;
+
+  private RunFolders() {}
+
+  /** A checkpoint with the run it belongs to. */
+  record Located(Path run, TrainConfig config, Checkpoints.Checkpoint checkpoint) {}
+
+  /** {@code dir} is a run folder (its newest good checkpoint) or one checkpoint folder inside a run. */
+  static Located locate(Path dir, PrintStream out) {
+    if (!Files.exists(dir)) {
+      throw new UserError("Checkpoint or run folder " + dir + " does not exist.");
+    }
+    if (Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
+      TrainConfig config = TrainConfig.read(dir.resolve(Trainer.CONFIG)).validate();
+      Checkpoints.Checkpoint c = new Checkpoints(dir, config.keepCheckpoints()).latest(out::println)
+          .orElseThrow(() -> new UserError("Run " + dir + " has no usable checkpoint yet."));
+      return new Located(dir, config, c);
+    }
+    if (Files.isRegularFile(dir.resolve(Checkpoints.STATE))) {
+      Path run = dir.toAbsolutePath().getParent().getParent();
+      if (!Files.isRegularFile(run.resolve(Trainer.CONFIG))) {
+        throw new UserError("Checkpoint " + dir + " is not inside a run folder (no " + run.resolve(Trainer.CONFIG)
+            + ").");
+      }
+      return new Located(run, TrainConfig.read(run.resolve(Trainer.CONFIG)).validate(), Checkpoints.open(dir));
+    }
+    throw new UserError(dir + " is neither a training run (no " + Trainer.CONFIG + ") nor a checkpoint (no "
+        + Checkpoints.STATE + ").");
+  }
+
+  static void export(Located at, Path out) throws IOException {
+    Images train = TrainingData.load(at.config()).train();
+    ModelExport.export(at.config(), Versions.all(), at.checkpoint(), train.height(), train.width(), out);
+  }
+
+  /** The end of a finished run: the SavedModel, 64 samples, the tutorial's figures and the reverse-process GIF. */
+  static void exportWithFigures(Path run, PrintStream out, boolean quiet) throws IOException {
+    Located at = locate(run, out);
+    Path model = run.resolve(ModelExport.DIR);
+    export(at, model);
+    try (SavedModelSampler sampler = SavedModelSampler.open(model)) {
+      Path samples = run.resolve(SAMPLES_PNG);
+      float[] images = sampler.sample(sampler.noise(64, FIGURE_SEED), FIGURE_SEED, false);
+      SampleFiles.writeGrid(samples, images, sampler.height(), sampler.width());
+      SampleFiles.writeCsv(SampleFiles.csvFor(samples), images, sampler.height() * sampler.width());
+      figures(sampler, at.config(), run);
+      Figures.reverseGif(sampler, run.resolve(REVERSE_GIF), sampler.noise(16, FIGURE_SEED), FIGURE_SEED, 100, false);
+    }
+    if (!quiet) {
+      out.println("Exported the SavedModel to " + model + "; wrote " + SAMPLES_PNG + ", " + Figures.RECONSTRUCT + ", "
+          + Figures.FORWARD_REVERSE + " and " + REVERSE_GIF + ".");
+    }
+  }
+
+  /** reconstruct.png and forward_reverse.png from the run's held-out images. */
+  static void figures(SavedModelSampler sampler, TrainConfig config, Path dir) throws IOException {
+    Images test = TrainingData.load(config).test();
+    Figures.reconstruct(sampler, dir.resolve(Figures.RECONSTRUCT), test.pixels(), config.diffusionSteps(),
+        FIGURE_SEED);
+    Figures.forwardReverse(sampler, dir.resolve(Figures.FORWARD_REVERSE), test.image(0), config.diffusionSteps(),
+        FIGURE_SEED);
+  }
+}

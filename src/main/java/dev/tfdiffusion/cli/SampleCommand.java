@@ -1,0 +1,94 @@
+package dev.tfdiffusion.cli;
+
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.export.ModelExport;
+import dev.tfdiffusion.sample.Figures;
+import dev.tfdiffusion.sample.SampleFiles;
+import dev.tfdiffusion.sample.SavedModelSampler;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sample}: images from a SavedModel's signatures alone. */
+@Command(name = "sample", mixinStandardHelpOptions = true,
+    description = {"Draws images from pure noise with a SavedModel's 'sample' signature (1000 ancestral steps with "
+        + "the schedule the model was trained with) and writes a PNG grid and a CSV (one image per row, pixel "
+        + "values clipped to [0, 1]). The same --seed gives the same images."})
+public final class SampleCommand implements Callable<Integer> {
+  /** Refuse counts whose tensors would not fit comfortably (about 1.5 GB of activations at features 64). */
+  static final int MAX_COUNT = 100_000;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "The SavedModel folder.")
+  Path model;
+
+  @Option(names = "--count", paramLabel = "N", description = "Number of images (default: ${DEFAULT-VALUE}).")
+  int count = 64;
+
+  @Option(names = "--seed", paramLabel = "S", description = "Seed of x_T and of the sampler's noise (default: "
+      + "${DEFAULT-VALUE}).")
+  long seed = 0;
+
+  @Option(names = "--out", paramLabel = "FILE.png", description = "PNG grid; the CSV goes beside it with the same name "
+      + "(default: ${DEFAULT-VALUE}).")
+  Path out = Path.of("samples.png");
+
+  @Option(names = "--tutorial-sampler", description = "Use the tutorial's sampler, whose linear beta schedule differs "
+      + "from the cosine one the model was trained with.")
+  boolean tutorialSampler;
+
+  @Option(names = "--gif", paramLabel = "FILE.gif", description = "Also write an animation of the reverse process.")
+  Path gif;
+
+  @Option(names = "--figures", description = "Also write reconstruct.png and forward_reverse.png beside --out "
+      + "(needs the training data named in the model's config.json).")
+  boolean figures;
+
+  @Option(names = "--overwrite", description = "Replace existing output files.")
+  boolean overwrite;
+
+  @Option(names = "--verbose", description = "Show stack traces on errors.")
+  boolean verbose;
+
+  @Override
+  public Integer call() throws IOException {
+    if (count <= 0 || count > MAX_COUNT) {
+      throw UserError.usage("--count must be between 1 and " + MAX_COUNT + ", got " + count + ".");
+    }
+    Path csv = SampleFiles.csvFor(out);
+    Path dir = out.toAbsolutePath().getParent();
+    SampleFiles.checkWritable(overwrite, out, csv, gif, figures ? dir.resolve(Figures.RECONSTRUCT) : null,
+        figures ? dir.resolve(Figures.FORWARD_REVERSE) : null);
+    TrainConfig config = null;
+    if (figures) {
+      Path configFile = model.resolve(ModelExport.CONFIG);
+      if (!Files.isRegularFile(configFile)) {
+        throw new UserError(model + " has no " + ModelExport.CONFIG + "; --figures needs the run's data settings.");
+      }
+      config = TrainConfig.read(configFile);
+    }
+    try (SavedModelSampler sampler = SavedModelSampler.open(model)) {
+      long start = System.nanoTime();
+      float[] noise = sampler.noise(count, seed);
+      float[] images = sampler.sample(noise, seed, tutorialSampler);
+      Files.createDirectories(dir);
+      SampleFiles.writeGrid(out, images, sampler.height(), sampler.width());
+      SampleFiles.writeCsv(csv, images, sampler.height() * sampler.width());
+      System.out.printf("Wrote %d samples (%s sampler, seed %d) to %s and %s in %.1f s.%n", count,
+          tutorialSampler ? "tutorial" : "trained-schedule", seed, out, csv, (System.nanoTime() - start) / 1e9);
+      if (gif != null) {
+        Figures.reverseGif(sampler, gif, noise, seed, 100, tutorialSampler);
+        System.out.println("Wrote the reverse process to " + gif + ".");
+      }
+      if (figures) {
+        RunFolders.figures(sampler, config, dir);
+        System.out.println("Wrote " + dir.resolve(Figures.RECONSTRUCT) + " and " + dir.resolve(Figures.FORWARD_REVERSE)
+            + ".");
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,57 @@
+package dev.tfdiffusion.export;
+
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.util.FileTrees;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Signature;
+
+/**
+ * Writes a SavedModel (tag {@code serve}) from a training checkpoint, atomically: the model is built in a temporary
+ * folder beside the target and renamed into place, so a crash never leaves a half-written model where a good one
+ * was. A copy of the run's {@code config.json} goes inside it.
+ */
+public final class ModelExport {
+  public static final String DIR = "saved_model";
+  public static final String CONFIG = "config.json";
+
+  private ModelExport() {}
+
+  public static void export(TrainConfig config, Map<String, String> versions, Checkpoints.Checkpoint checkpoint,
+                            int height, int width, Path out) throws IOException {
+    Path absolute = out.toAbsolutePath();
+    Path parent = absolute.getParent();
+    Files.createDirectories(parent);
+    Path tmp = parent.resolve("." + absolute.getFileName() + ".tmp-export");
+    FileTrees.delete(tmp);
+    try (InferenceGraph graph = new InferenceGraph(config, height, width)) {
+      graph.restore(checkpoint.prefix());
+      List<Signature> signatures = graph.signatures();
+      SavedModelBundle.exporter(tmp.toString()).withSession(graph.session())
+          .withSignatures(signatures.toArray(new Signature[0])).export();
+    }
+    Map<String, String> extra = new LinkedHashMap<>(versions);
+    extra.put("checkpoint-step", Long.toString(checkpoint.state().step()));
+    Files.writeString(tmp.resolve(CONFIG), config.toJson(extra));
+
+    Path old = parent.resolve("." + absolute.getFileName() + ".old-export");
+    FileTrees.delete(old);
+    if (Files.exists(absolute)) {
+      if (!Files.isRegularFile(absolute.resolve("saved_model.pb")) && !FileTrees.isEmptyDirectory(absolute)) {
+        FileTrees.delete(tmp);
+        throw new UserError(out + " exists and is not a SavedModel; choose another --out folder.");
+      }
+      Files.move(absolute, old, StandardCopyOption.ATOMIC_MOVE);
+    }
+    Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE);
+    FileTrees.delete(old);
+  }
+}

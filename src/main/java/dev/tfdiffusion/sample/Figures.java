@@ -1,0 +1,97 @@
+package dev.tfdiffusion.sample;
+
+import dev.tfdiffusion.plot.AnimatedGif;
+import dev.tfdiffusion.plot.ImageGrid;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The tutorial's figures, made honest: reconstructions from t = T-1 with both samplers, the forward process next to
+ * REAL states of the reverse process (the tutorial interpolates), and an animation of the reverse process.
+ */
+public final class Figures {
+  public static final String RECONSTRUCT = "reconstruct.png";
+  public static final String FORWARD_REVERSE = "forward_reverse.png";
+  private static final int PANELS = 9;
+
+  private Figures() {}
+
+  /**
+   * The tutorial's second figure: test images (top), noised to t = T-1 and sampled back with the trained schedule
+   * (middle) and with the tutorial's linear-schedule sampler (bottom).
+   */
+  public static void reconstruct(SavedModelSampler model, Path png, float[] testImages, int steps, long seed)
+      throws IOException {
+    int pixels = model.height() * model.width();
+    int n = Math.min(PANELS, testImages.length / pixels);
+    float[] x0 = Arrays.copyOf(testImages, n * pixels);
+    int[] t = new int[n];
+    Arrays.fill(t, steps - 1);
+    float[] noisy = model.forwardNoise(x0, t, seed);
+    float[] trained = model.sample(noisy, seed + 1, false);
+    float[] tutorial = model.sample(noisy, seed + 1, true);
+    List<float[]> cells = new ArrayList<>();
+    List<String> labels = new ArrayList<>();
+    String[] rows = {"original", "trained", "tutorial"};
+    float[][] data = {x0, trained, tutorial};
+    for (int r = 0; r < 3; r++) {
+      cells.addAll(SampleFiles.split(data[r], pixels));
+      for (int i = 0; i < n; i++) {
+        labels.add(i == 0 ? rows[r] : "");
+      }
+    }
+    ImageGrid.write(png, cells, model.height(), model.width(), n, 64, labels);
+  }
+
+  /**
+   * Nine forward steps of one image at t = linspace(0, T-1, 9) (top) and the reverse process from the last of them:
+   * the states entering t = T-1 .. 125 and the final image (bottom), all real states of one sampler run.
+   */
+  public static void forwardReverse(SavedModelSampler model, Path png, float[] image, int steps, long seed)
+      throws IOException {
+    int pixels = model.height() * model.width();
+    float[] repeated = new float[PANELS * pixels];
+    int[] t = new int[PANELS];
+    for (int i = 0; i < PANELS; i++) {
+      System.arraycopy(image, 0, repeated, i * pixels, pixels);
+      t[i] = (int) ((double) (steps - 1) * i / (PANELS - 1)); // the tutorial's linspace(...).astype(int32)
+    }
+    float[] forward = model.forwardNoise(repeated, t, seed);
+    float[] start = Arrays.copyOfRange(forward, (PANELS - 1) * pixels, PANELS * pixels);
+    SavedModelSampler.Trajectory traj = model.trajectory(start, seed + 1, PANELS, false);
+    List<float[]> cells = new ArrayList<>(SampleFiles.split(forward, pixels));
+    List<String> labels = new ArrayList<>();
+    for (int v : t) {
+      labels.add("t=" + v);
+    }
+    List<float[]> states = SampleFiles.split(traj.states(), pixels);
+    for (int k = 0; k < PANELS - 1; k++) {
+      cells.add(states.get(k));
+      labels.add("t=" + traj.timesteps()[k]);
+    }
+    cells.add(traj.images());
+    labels.add("final");
+    ImageGrid.write(png, cells, model.height(), model.width(), PANELS, 64, labels);
+  }
+
+  /** An animated GIF of the reverse process for the images started from {@code noise}. */
+  public static void reverseGif(SavedModelSampler model, Path gif, float[] noise, long seed, int frames,
+                                boolean tutorial) throws IOException {
+    int pixels = model.height() * model.width();
+    SavedModelSampler.Trajectory traj = model.trajectory(noise, seed, frames, tutorial);
+    int n = noise.length / pixels;
+    List<List<float[]>> grids = new ArrayList<>();
+    List<String> captions = new ArrayList<>();
+    for (int k = 0; k < frames; k++) {
+      float[] frame = Arrays.copyOfRange(traj.states(), k * n * pixels, (k + 1) * n * pixels);
+      grids.add(SampleFiles.split(frame, pixels));
+      captions.add("t=" + traj.timesteps()[k]);
+    }
+    grids.add(SampleFiles.split(traj.images(), pixels));
+    captions.add("final");
+    AnimatedGif.write(gif, grids, captions, model.height(), model.width());
+  }
+}

@@ -1,0 +1,68 @@
+package dev.tfdiffusion.sample;
+
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.plot.ImageGrid;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Writes samples as a PNG grid and as CSV (one image per row, H*W values clipped to [0, 1]). */
+public final class SampleFiles {
+  private SampleFiles() {}
+
+  /** {@code samples.png} -> {@code samples.csv}. */
+  public static Path csvFor(Path png) {
+    String name = png.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    return png.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".csv");
+  }
+
+  /** Refuses to replace existing files unless {@code overwrite}. */
+  public static void checkWritable(boolean overwrite, Path... files) {
+    for (Path f : files) {
+      if (f == null) {
+        continue;
+      }
+      if (Files.isDirectory(f)) {
+        throw UserError.usage(f + " is a folder; give a file name.");
+      }
+      if (Files.exists(f) && !overwrite) {
+        throw UserError.usage(f + " already exists; choose another name or add --overwrite.");
+      }
+      Path parent = f.toAbsolutePath().getParent();
+      if (parent != null && Files.exists(parent) && !Files.isWritable(parent)) {
+        throw new UserError("Cannot write " + f + ": " + parent + " is not writable.");
+      }
+    }
+  }
+
+  public static List<float[]> split(float[] values, int pixels) {
+    List<float[]> out = new ArrayList<>();
+    for (int i = 0; i + pixels <= values.length; i += pixels) {
+      out.add(Arrays.copyOfRange(values, i, i + pixels));
+    }
+    return out;
+  }
+
+  public static void writeCsv(Path csv, float[] values, int pixels) throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < values.length; i++) {
+      b.append(Math.max(0f, Math.min(1f, values[i])));
+      b.append((i + 1) % pixels == 0 ? '\n' : ',');
+    }
+    Path tmp = csv.resolveSibling(csv.getFileName() + ".tmp");
+    Files.writeString(tmp, b.toString(), StandardCharsets.UTF_8);
+    Files.move(tmp, csv, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  public static void writeGrid(Path png, float[] values, int height, int width) throws IOException {
+    List<float[]> images = split(values, height * width);
+    int columns = (int) Math.ceil(Math.sqrt(images.size()));
+    ImageGrid.write(png, images, height, width, columns, Math.max(32, 384 / columns), null);
+  }
+}

@@ -1,0 +1,164 @@
+package dev.tfdiffusion.sample;
+
+import dev.tfdiffusion.UserError;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Signature;
+import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * A tf-diffusion SavedModel, loaded with {@code SavedModelBundle.load} and used only through its signatures: this
+ * package never builds the network (it does not depend on the model code).
+ */
+public final class SavedModelSampler implements AutoCloseable {
+  private final SavedModelBundle bundle;
+  private final int height;
+  private final int width;
+
+  private SavedModelSampler(SavedModelBundle bundle, int height, int width) {
+    this.bundle = bundle;
+    this.height = height;
+    this.width = width;
+  }
+
+  /** Opens {@code dir}, or explains in one sentence why it is not a usable tf-diffusion model. */
+  public static SavedModelSampler open(Path dir) {
+    if (!Files.exists(dir)) {
+      throw new UserError("Model folder " + dir + " does not exist.");
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new UserError(dir + " is a file, not a SavedModel folder.");
+    }
+    if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+      String hint = Files.isDirectory(dir.resolve("saved_model")) ? " (did you mean " + dir.resolve("saved_model")
+          + "?)" : "";
+      throw new UserError(dir + " is not a SavedModel: it has no saved_model.pb" + hint + ".");
+    }
+    SavedModelBundle bundle;
+    try {
+      bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
+    } catch (TensorFlowException | IllegalArgumentException e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("").strip();
+      throw new UserError("Cannot load the SavedModel in " + dir + ": " + why, UserError.FAILURE, e);
+    }
+    try {
+      Map<String, Signature> byKey = new HashMap<>();
+      bundle.signatures().forEach(s -> byKey.put(s.key(), s));
+      for (String key : Signatures.ALL) {
+        if (!byKey.containsKey(key)) {
+          throw new UserError(dir + " has no '" + key + "' signature, so it was not exported by tf-diffusion "
+              + "(its signatures: " + String.join(", ", new TreeSet<>(byKey.keySet())) + ").");
+        }
+      }
+      Signature.TensorDescription noise = byKey.get(Signatures.SAMPLE).getInputs().get("noise");
+      if (noise == null || noise.shape.numDimensions() != 4) {
+        throw new UserError(dir + " has a 'sample' signature without a [N,H,W,1] 'noise' input.");
+      }
+      return new SavedModelSampler(bundle, (int) noise.shape.get(1), (int) noise.shape.get(2));
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  public int height() {
+    return height;
+  }
+
+  public int width() {
+    return width;
+  }
+
+  /** x_T for {@code count} images: standard normal values from {@code java.util.Random(seed)}. */
+  public float[] noise(int count, long seed) {
+    Random rng = new Random(seed);
+    float[] x = new float[count * height * width];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rng.nextGaussian();
+    }
+    return x;
+  }
+
+  /** Runs the 1000-step sampler from {@code noise}; {@code tutorial} selects the tutorial's linear schedule. */
+  public float[] sample(float[] noise, long seed, boolean tutorial) {
+    int n = noise.length / (height * width);
+    try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed)) {
+      Map<String, Tensor> in = Map.of("noise", x, "seed", s);
+      try (Result r = call(tutorial ? Signatures.SAMPLE_TUTORIAL : Signatures.SAMPLE, in)) {
+        return floats(r, "images");
+      }
+    }
+  }
+
+  /** The sampler's final images and the states entering {@code frames} evenly spaced timesteps. */
+  public record Trajectory(float[] images, float[] states, int[] timesteps) {}
+
+  public Trajectory trajectory(float[] noise, long seed, int frames, boolean tutorial) {
+    int n = noise.length / (height * width);
+    try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); TInt32 k = TInt32.scalarOf(frames)) {
+      Map<String, Tensor> in = Map.of("noise", x, "seed", s, "frames", k);
+      try (Result r = call(tutorial ? Signatures.TRAJECTORY_TUTORIAL : Signatures.TRAJECTORY, in)) {
+        TInt32 times = (TInt32) r.get("timesteps").orElseThrow();
+        int[] t = new int[(int) times.size()];
+        times.copyTo(DataBuffers.of(t, false, false));
+        return new Trajectory(floats(r, "images"), floats(r, "states"), t);
+      }
+    }
+  }
+
+  /** q(x_t | x_0): the forward process at timesteps {@code t} (one per image). */
+  public float[] forwardNoise(float[] x0, int[] t, long seed) {
+    try (TFloat32 x = images(x0, t.length); TInt32 tt = TInt32.vectorOf(t); TInt64 s = TInt64.scalarOf(seed)) {
+      try (Result r = call(Signatures.FORWARD_NOISE, Map.of("x0", x, "t", tt, "seed", s))) {
+        return floats(r, "x_t");
+      }
+    }
+  }
+
+  /** The denoiser: eps_hat = model(x, t). */
+  public float[] denoise(float[] xs, int[] t) {
+    try (TFloat32 x = images(xs, t.length); TInt32 tt = TInt32.vectorOf(t)) {
+      try (Result r = call(Signatures.DENOISE, Map.of("x", x, "t", tt))) {
+        return floats(r, "eps");
+      }
+    }
+  }
+
+  private Result call(String signature, Map<String, Tensor> inputs) {
+    return bundle.function(signature).call(inputs);
+  }
+
+  private TFloat32 images(float[] values, int n) {
+    return TFloat32.tensorOf(Shape.of(n, height, width, 1), DataBuffers.of(values, true, false));
+  }
+
+  private static float[] floats(Result r, String name) {
+    TFloat32 t = (TFloat32) r.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
+    float[] out = new float[(int) t.size()];
+    t.copyTo(DataBuffers.of(out, false, false));
+    return out;
+  }
+
+  /** Signature names of the loaded model (for messages). */
+  public List<String> signatureNames() {
+    return bundle.signatures().stream().map(Signature::key).sorted().toList();
+  }
+
+  @Override
+  public void close() {
+    bundle.close();
+  }
+}

@@ -1,0 +1,155 @@
+package dev.tfdiffusion.export;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tfdiffusion.cli.Main;
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.data.TrainingData;
+import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.sample.SavedModelSampler;
+import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.train.TrainGraph;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A tiny run trained, exported and sampled in-process: the SavedModel's layout and signatures, the round trip of
+ * the denoiser against the training graph, and what each signature computes.
+ */
+class ExportAndSampleTest {
+  @TempDir
+  static Path dir;
+  static Path run;
+  static Path model;
+  static SavedModelSampler sampler;
+
+  @BeforeAll
+  static void trainAndExport() {
+    run = dir.resolve("run");
+    assertEquals(0, Main.run("train", "--features", "4", "--steps", "3", "--quiet", "--out", run.toString()));
+    model = run.resolve("saved_model");
+    sampler = SavedModelSampler.open(model);
+  }
+
+  @AfterAll
+  static void close() {
+    sampler.close();
+  }
+
+  @Test
+  void savedModelHasTheStandardLayoutAndAllSignatures() throws IOException {
+    assertTrue(Files.isRegularFile(model.resolve("saved_model.pb")));
+    assertTrue(Files.isRegularFile(model.resolve("variables/variables.index")));
+    try (var files = Files.list(model.resolve("variables"))) {
+      assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("variables.data-")));
+    }
+    assertEquals(TrainConfig.read(run.resolve("config.json")), TrainConfig.read(model.resolve("config.json")));
+    assertEquals(List.of("forward_noise", "sample", "sample_tutorial", "serving_default", "trajectory",
+        "trajectory_tutorial"), sampler.signatureNames());
+    assertEquals(8, sampler.height());
+    assertEquals(8, sampler.width());
+  }
+
+  @Test
+  void trainingEndsWithSamplesAndFigures() throws IOException {
+    List<String> csv = Files.readAllLines(run.resolve("samples.csv"));
+    assertEquals(64, csv.size());
+    for (String row : csv) {
+      String[] cells = row.split(",");
+      assertEquals(64, cells.length);
+      for (String c : cells) {
+        float v = Float.parseFloat(c);
+        assertTrue(v >= 0 && v <= 1, "pixel " + v + " outside [0, 1]");
+      }
+    }
+    for (String png : List.of("samples.png", "reconstruct.png", "forward_reverse.png")) {
+      assertNotNull(ImageIO.read(run.resolve(png).toFile()), png);
+    }
+    try (ImageInputStream in = ImageIO.createImageInputStream(run.resolve("reverse.gif").toFile())) {
+      ImageReader reader = ImageIO.getImageReadersByFormatName("gif").next();
+      reader.setInput(in);
+      assertEquals(101, reader.getNumImages(true), "100 trajectory frames and the final images");
+    }
+  }
+
+  @Test
+  void servingDefaultRoundTripsTheTrainingGraph() {
+    TrainConfig config = TrainConfig.read(run.resolve("config.json"));
+    int n = TrainingData.load(config).train().count();
+    Random rng = new Random(9);
+    float[] x = new float[n * 64];
+    int[] t = new int[n];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rng.nextGaussian();
+    }
+    for (int i = 0; i < n; i++) {
+      t[i] = rng.nextInt(1000);
+    }
+    float[] fromTraining;
+    try (TrainGraph graph = new TrainGraph(config, n, 8, 8)) {
+      graph.restore(new Checkpoints(run, 3).latest(w -> {}).orElseThrow().prefix());
+      fromTraining = graph.denoise(x, t);
+    }
+    float[] fromSavedModel = sampler.denoise(x, t);
+    double max = 0;
+    for (int i = 0; i < x.length; i++) {
+      max = Math.max(max, Math.abs(fromTraining[i] - fromSavedModel[i]));
+    }
+    assertTrue(max <= 1e-6, "max |eps difference| = " + max);
+    assertTrue(Math.abs(fromTraining[0]) > 0);
+  }
+
+  @Test
+  void forwardNoiseFollowsTheTrainedSchedule() {
+    int n = 400;
+    float[] x0 = new float[n * 64];
+    java.util.Arrays.fill(x0, 0.75f);
+    int[] t = new int[n];
+    java.util.Arrays.fill(t, 500);
+    float[] xt = sampler.forwardNoise(x0, t, 3);
+    NoiseSchedule s = NoiseSchedule.clippedCosine(1000, 1e-4, 0.02);
+    double mean = 0;
+    double var = 0;
+    for (float v : xt) {
+      mean += v / xt.length;
+    }
+    for (float v : xt) {
+      var += (v - mean) * (v - mean) / xt.length;
+    }
+    // mean sqrt(abar) x0 and variance 1 - abar, to sampling error over 25,600 values
+    assertEquals(Math.sqrt(s.alphaCumulative(500)) * 0.75, mean, 0.02);
+    assertEquals(1 - s.alphaCumulative(500), var, 0.03);
+    assertArrayEquals(xt, sampler.forwardNoise(x0, t, 3));
+  }
+
+  @Test
+  void trajectoryRecordsRealStatesOfTheSampler() {
+    float[] noise = sampler.noise(3, 5);
+    SavedModelSampler.Trajectory traj = sampler.trajectory(noise, 5, 4, false);
+    assertArrayEquals(new int[] {999, 666, 333, 0}, traj.timesteps());
+    assertEquals(4 * noise.length, traj.states().length);
+    // the state entering t=999 is x_T itself
+    assertArrayEquals(noise, java.util.Arrays.copyOf(traj.states(), noise.length));
+    float[] direct = sampler.sample(noise, 5, false);
+    for (int i = 0; i < direct.length; i++) {
+      assertEquals(direct[i], traj.images()[i], 1e-6f, "trajectory's final images = sample's");
+    }
+    assertArrayEquals(direct, sampler.sample(noise, 5, false), "same seed, same images");
+    assertFalse(java.util.Arrays.equals(direct, sampler.sample(noise, 6, false)), "another seed, other images");
+    assertFalse(java.util.Arrays.equals(direct, sampler.sample(noise, 5, true)), "the tutorial sampler differs");
+  }
+}
