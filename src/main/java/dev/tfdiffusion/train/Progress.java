@@ -28,7 +28,7 @@ public final class Progress implements AutoCloseable {
   public void step(long completed, double emaLoss) {
     if (bar != null) {
       bar.stepTo(completed);
-      bar.setExtraMessage(String.format("loss %.4f", emaLoss));
+      bar.setExtraMessage(String.format(" loss %.4f", emaLoss));
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.cli.Main;
+import dev.tfdiffusion.util.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
@@ -146,6 +147,26 @@ class SampleErrorsTest {
     assertEquals(empty + " is neither a training run (no config.json) nor a checkpoint (no state.json).", o.err());
     assertEquals("Checkpoint or run folder " + dir.resolve("x") + " does not exist.",
         run("export", "--checkpoint", dir.resolve("x").toString()).err());
+  }
+
+  @Test
+  void exportOfADamagedCheckpointWritesNothing() throws IOException {
+    Path run = dir.resolve("damaged-run");
+    copyTree(model.getParent(), run);
+    FileTrees.delete(run.resolve("saved_model"));
+    Path checkpoint = run.resolve("checkpoints/step-00000002");
+    Path data = checkpoint.resolve("ckpt.data-00000-of-00001");
+    try (RandomAccessFile f = new RandomAccessFile(data.toFile(), "rw")) {
+      f.setLength(f.length() - 1);
+    }
+    Outcome o = run("export", "--checkpoint", checkpoint.toString());
+    assertEquals(1, o.code());
+    assertEquals("Checkpoint " + checkpoint + " cannot be used: ckpt.data-00000-of-00001 does not match its checksum.",
+        o.err());
+    Outcome fromRun = run("export", "--checkpoint", run.toString());
+    assertEquals(1, fromRun.code());
+    assertEquals("Run " + run + " has no usable checkpoint yet.", fromRun.err());
+    assertFalse(Files.exists(run.resolve("saved_model")));
   }
 
   @Test
