@@ -15,8 +15,8 @@ import org.tensorflow.types.family.TFloating;
 /**
  * The U-Net's building blocks, written so that TensorFlow's C++ gradient registry can differentiate them TWICE (the
  * loss's gradient penalty is a gradient of a gradient). TF 2.18 has no second-order gradient for Rsqrt, Tanh,
- * MaxPool, ResizeNearestNeighbor, BiasAdd or OnesLike, so each block here uses only ops whose gradients are
- * themselves differentiable (see docs in README, "Second-order gradients").
+ * MaxPool, ResizeNearestNeighbor or OnesLike, so each block here uses only ops whose gradients are themselves
+ * differentiable (README, "Second-order gradients").
  *
  * <p>Tensors are NHWC with a dynamic batch dimension; spatial sizes and channels are static.
  */
@@ -86,7 +86,8 @@ public final class Layers<T extends TFloating> {
   // ---- linear layers -------------------------------------------------------------------------------------------
 
   /**
-   * {@code nnx.Conv}: k x k, stride 1, SAME padding, with bias. The bias is an Add (BiasAdd has no 2nd-order grad).
+   * {@code nnx.Conv}: k x k, stride 1, SAME padding, with bias. BiasAdd is safe here although BiasAddGrad has no
+   * gradient: the penalty differentiates only the input path of a BiasAdd, which is the identity.
    * On 1x1 and 2x2 maps a 3x3 SAME convolution mostly multiplies padding, so those cases are computed exactly as
    * matrix products over the in-bounds taps only (same variables, same results; see {@link #smallMapConv}).
    */
@@ -100,7 +101,7 @@ public final class Layers<T extends TFloating> {
     Operand<T> y = k == 3 && h <= 2 && w <= 2
         ? l.smallMapConv(x, kernel, (int) h, (int) w)
         : l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME");
-    return block(name, l.tf.math.add(y, bias));
+    return block(name, l.tf.nn.biasAdd(y, bias));
   }
 
   /**
@@ -146,7 +147,7 @@ public final class Layers<T extends TFloating> {
     Operand<T> bias = l.weight("bias", new long[] {outFeatures}, Init.ZEROS);
     long[] shape = x.shape().asArray();
     Operand<T> flat = shape.length == 2 ? x : l.tf.reshape(x, l.tf.constant(new long[] {-1, in}));
-    Operand<T> y = l.tf.math.add(l.tf.linalg.matMul(flat, kernel), bias);
+    Operand<T> y = l.tf.nn.biasAdd(l.tf.linalg.matMul(flat, kernel), bias);
     if (shape.length == 2) {
       return block(name, y);
     }

@@ -11,14 +11,18 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 
 /**
- * {@code optax.adamw} as plain graph ops (tensorflow-framework has no AdamW and takes no tensor learning rate):
+ * {@code optax.adamw} from TensorFlow's fused, in-place kernels (tensorflow-framework has no AdamW and takes no
+ * tensor learning rate). optax computes, with k = step + 1,
  *
  * <pre>
- *   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2;   k = step + 1
+ *   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g^2
  *   p = p - lr (m / (1 - b1^k) / (sqrt(v / (1 - b2^k)) + eps) + wd p)
  * </pre>
  *
- * with optax's epsilon placement and decoupled weight decay on every parameter.
+ * Here the decoupled decay p -= (lr wd) p runs first (ApplyGradientDescent with p as its own delta; the Adam term does
+ * not depend on p, so the order is exact), then ApplyAdam, whose update lr sqrt(1 - b2^k) / (1 - b1^k) m /
+ * (sqrt(v) + eps') equals optax's when eps' = eps sqrt(1 - b2^k). One fused pass over each parameter instead of a dozen
+ * element-wise ops: at features 64 the optimizer touches 57 M values per step, and memory traffic dominated it.
  */
 final class AdamW {
   private final double beta1;
@@ -55,39 +59,30 @@ final class AdamW {
     return slots;
   }
 
-  /** The update ops of one step; {@code step} is the number of updates done before this one. */
+  /**
+   * The update ops of one step; {@code step} is the number of updates done before this one. {@code after} must
+   * complete before any parameter changes in place: everything that reads the parameters (the loss, the gradients).
+   */
   List<Op> apply(Ops tf, List<Param<TFloat32>> params, List<Operand<TFloat32>> grads, Operand<TFloat32> lr,
-                 Operand<TFloat64> step) {
+                 Operand<TFloat64> step, List<Op> after) {
     Ops s = tf.withSubScope("adamw");
     Operand<TFloat64> k = s.math.add(step, s.constant(1.0));
-    Operand<TFloat32> correction1 = s.dtypes.cast(
-        s.math.sub(s.constant(1.0), s.math.pow(s.constant(beta1), k)), TFloat32.class);
-    Operand<TFloat32> correction2 = s.dtypes.cast(
-        s.math.sub(s.constant(1.0), s.math.pow(s.constant(beta2), k)), TFloat32.class);
+    Operand<TFloat64> b2Power = s.math.pow(s.constant(beta2), k);
+    Operand<TFloat32> beta1Power = s.dtypes.cast(s.math.pow(s.constant(beta1), k), TFloat32.class);
+    Operand<TFloat32> beta2Power = s.dtypes.cast(b2Power, TFloat32.class);
+    Operand<TFloat32> eps = s.dtypes.cast(s.math.mul(s.constant(epsilon),
+        s.math.sqrt(s.math.sub(s.constant(1.0), b2Power))), TFloat32.class);
+    Operand<TFloat32> decay = s.math.mul(lr, s.constant((float) weightDecay));
     Operand<TFloat32> b1 = s.constant((float) beta1);
     Operand<TFloat32> b2 = s.constant((float) beta2);
-    Operand<TFloat32> oneMinusB1 = s.constant((float) (1 - beta1));
-    Operand<TFloat32> oneMinusB2 = s.constant((float) (1 - beta2));
-    Operand<TFloat32> eps = s.constant((float) epsilon);
-    Operand<TFloat32> wd = s.constant((float) weightDecay);
 
+    Ops ordered = s.withControlDependencies(after);
     List<Op> updates = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
       Param<TFloat32> p = params.get(i);
-      Operand<TFloat32> g = grads.get(i);
-      Variable<TFloat32> m = slots.get(i).m();
-      Variable<TFloat32> v = slots.get(i).v();
-
-      Operand<TFloat32> mNew = s.math.add(s.math.mul(b1, m), s.math.mul(oneMinusB1, g));
-      Operand<TFloat32> vNew = s.math.add(s.math.mul(b2, v), s.math.mul(oneMinusB2, s.math.square(g)));
-      Operand<TFloat32> mHat = s.math.div(mNew, correction1);
-      Operand<TFloat32> vHat = s.math.div(vNew, correction2);
-      Operand<TFloat32> direction = s.math.add(s.math.div(mHat, s.math.add(s.math.sqrt(vHat), eps)),
-          s.math.mul(wd, p.read()));
-      Operand<TFloat32> pNew = s.math.sub(p.read(), s.math.mul(lr, direction));
-      updates.add(s.assign(m, mNew));
-      updates.add(s.assign(v, vNew));
-      updates.add(s.assign(p.variable(), pNew));
+      Op decayed = ordered.train.applyGradientDescent(p.variable(), decay, p.read());
+      updates.add(s.withControlDependencies(List.of(decayed)).train.applyAdam(p.variable(), slots.get(i).m(),
+          slots.get(i).v(), beta1Power, beta2Power, lr, b1, b2, eps, grads.get(i)));
     }
     return updates;
   }

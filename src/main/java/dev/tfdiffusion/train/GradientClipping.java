@@ -18,13 +18,13 @@ final class GradientClipping {
     return out;
   }
 
-  /** sqrt(sum of all squared entries). */
+  /** sqrt(sum of all squared entries), from L2Loss (sum(g^2) / 2, one fused pass per tensor). */
   static Operand<TFloat32> globalNorm(Ops tf, List<Operand<TFloat32>> grads) {
-    List<Operand<TFloat32>> sums = new ArrayList<>();
+    List<Operand<TFloat32>> halfSums = new ArrayList<>();
     for (Operand<TFloat32> g : grads) {
-      sums.add(tf.sum(tf.math.square(g), tf.constant(allAxes(g))));
+      halfSums.add(tf.nn.l2Loss(g));
     }
-    return tf.math.sqrt(tf.math.addN(sums));
+    return tf.math.sqrt(tf.math.mul(tf.constant(2f), tf.math.addN(halfSums)));
   }
 
   /** optax.clip_by_global_norm: g * maxNorm / norm when norm exceeds maxNorm, else g. */
@@ -37,14 +37,5 @@ final class GradientClipping {
       out.add(tf.math.mul(g, scale));
     }
     return out;
-  }
-
-  private static int[] allAxes(Operand<?> x) {
-    int rank = x.shape().numDimensions();
-    int[] axes = new int[rank];
-    for (int i = 0; i < rank; i++) {
-      axes[i] = i;
-    }
-    return axes;
   }
 }

@@ -136,9 +136,6 @@ public final class TrainGraph implements AutoCloseable {
     clipped = GradientClipping.byGlobalNorm(o, clipped, GradientClipping.globalNorm(o, clipped), config.clipNorm());
     Operand<TFloat64> lr = new LearningRateSchedule(config.lr(), config.warmupSteps(), config.steps(),
         config.lrFinalFraction()).build(o, stepF);
-    List<Op> updates = adamw.apply(tf, params, clipped, o.dtypes.cast(lr, TFloat32.class), stepF);
-    trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
-
     metrics = tf.withName("metrics").stack(List.of(
         tf.dtypes.cast(loss.total(), TFloat64.class),
         tf.dtypes.cast(loss.main(), TFloat64.class),
@@ -146,6 +143,13 @@ public final class TrainGraph implements AutoCloseable {
         lr,
         tf.dtypes.cast(gradNorm, TFloat64.class),
         stepF));
+    // parameters change in place only after every read of them: the clipped gradients (which need all gradients)
+    // and the metrics (which need the forward pass)
+    List<Op> readsDone = new ArrayList<>();
+    clipped.forEach(g -> readsDone.add((Op) g));
+    readsDone.add((Op) metrics);
+    List<Op> updates = adamw.apply(tf, params, clipped, o.dtypes.cast(lr, TFloat32.class), stepF, readsDone);
+    trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
 
     // ---- checkpoints: weights, optimizer slots, step (random state is a function of seed and step) ----
     for (int i = 0; i < params.size(); i++) {
