@@ -1,7 +1,5 @@
 package dev.tfdiffusion.cli;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -27,18 +25,6 @@ final class NativeLogs {
           + "|WARNING: All log messages before absl::InitializeLog\\(\\) is called are written to STDERR"
           + "|To enable the following instructions: .*rebuild TensorFlow with the appropriate compiler flags\\.");
 
-  private interface LibC extends Library {
-    int setenv(String name, String value, int overwrite);
-
-    int dup(int fd);
-
-    int dup2(int from, int to);
-
-    int pipe(int[] fds);
-
-    int close(int fd);
-  }
-
   private NativeLogs() {}
 
   /** Installs the filter; does nothing if the user asked for TensorFlow's logs or libc cannot be reached. */
@@ -47,7 +33,7 @@ final class NativeLogs {
       return;
     }
     try {
-      LibC libc = Native.load("c", LibC.class);
+      LibC libc = LibC.load();
       libc.setenv("TF_CPP_MIN_LOG_LEVEL", "2", 0);
       int original = libc.dup(2);
       int[] pipe = new int[2];

@@ -47,6 +47,10 @@ public final class SampleCommand implements Callable<Integer> {
       + "(needs the training data named in the model's config.json).")
   boolean figures;
 
+  @Option(names = "--xla", paramLabel = "on|off|auto", converter = Xla.Converter.class,
+      description = "Compile the sampler with XLA: on, off, or auto (default: off on CPU, on with a GPU).")
+  Xla xla = Xla.AUTO;
+
   @Option(names = "--overwrite", description = "Replace existing output files.")
   boolean overwrite;
 
@@ -70,7 +74,8 @@ public final class SampleCommand implements Callable<Integer> {
       }
       config = TrainConfig.read(configFile);
     }
-    try (SavedModelSampler sampler = SavedModelSampler.open(model)) {
+    SavedModelSampler.requireSavedModelFolder(model);
+    try (SavedModelSampler sampler = SavedModelSampler.open(model, xla.resolve())) {
       long start = System.nanoTime();
       float[] noise = sampler.noise(count, seed);
       float[] images = sampler.sample(noise, seed, tutorialSampler);

@@ -59,6 +59,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-export", description = "Skip the SavedModel, samples and figures at the end of the run.")
   boolean noExport;
 
+  @Option(names = "--xla", paramLabel = "on|off|auto", converter = Xla.Converter.class,
+      description = "Compile the training step with XLA: on, off, or auto (default: off on CPU, on with a GPU).")
+  Xla xla = Xla.AUTO;
+
   @Option(names = "--quiet", description = "Print nothing but errors.")
   boolean quiet;
 
@@ -160,7 +164,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     Trainer trainer = new Trainer(config, new Trainer.Options(runDir, resume != null, stopAfter,
-        System.console() != null, quiet, Versions.all()), System.out);
+        System.console() != null, quiet, xla.resolve(), Versions.all()), System.out);
     CountDownLatch done = trainer.installInterruptHandler();
     Trainer.Outcome outcome;
     try {

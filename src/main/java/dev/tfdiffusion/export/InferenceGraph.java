@@ -8,6 +8,7 @@ import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
 import dev.tfdiffusion.sample.Signatures;
+import dev.tfdiffusion.util.SessionOptions;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Graph;
@@ -20,6 +21,7 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.train.Restore;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -38,6 +40,10 @@ public final class InferenceGraph implements AutoCloseable {
   private final Op restore;
 
   public InferenceGraph(TrainConfig config, int height, int width) {
+    this(config, height, width, SessionOptions.create(false));
+  }
+
+  public InferenceGraph(TrainConfig config, int height, int width, ConfigProto sessionConfig) {
     Ops tf = Ops.create(graph);
     UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
     Shape images = Shape.of(-1, height, width, 1);
@@ -110,7 +116,7 @@ public final class InferenceGraph implements AutoCloseable {
     }
     restore = c.withControlDependencies(assigns).withName("restore_all").noOp();
 
-    session = new Session(graph);
+    session = new Session(graph, sessionConfig);
   }
 
   /** round((T - 1) * (1 - k / (K - 1))) for k = 0 .. K-1: T-1 down to 0 (just T-1 when K = 1). */

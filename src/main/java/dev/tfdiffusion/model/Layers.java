@@ -10,6 +10,7 @@ import org.tensorflow.op.core.Max;
 import org.tensorflow.op.math.Mean;
 import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TFloating;
 
 /**
@@ -31,27 +32,43 @@ public final class Layers<T extends TFloating> {
   private final WeightSource<T> weights;
   private final String prefix;
   private final BiConsumer<String, Shape> trace;
+  private final long[] multiplyAdds;
 
   public Layers(Ops tf, Class<T> type, WeightSource<T> weights) {
-    this(tf, type, weights, "", (block, shape) -> {});
+    this(tf, type, weights, "", (block, shape) -> {}, new long[1]);
   }
 
-  private Layers(Ops tf, Class<T> type, WeightSource<T> weights, String prefix, BiConsumer<String, Shape> trace) {
+  private Layers(Ops tf, Class<T> type, WeightSource<T> weights, String prefix, BiConsumer<String, Shape> trace,
+                 long[] multiplyAdds) {
     this.tf = tf;
     this.type = type;
     this.weights = weights;
     this.prefix = prefix;
     this.trace = trace;
+    this.multiplyAdds = multiplyAdds;
   }
 
   /** Blocks built through the returned object name their ops and weights under {@code name/}. */
   public Layers<T> in(String name) {
-    return new Layers<>(tf.withSubScope(name), type, weights, prefix + name + "/", trace);
+    return new Layers<>(tf.withSubScope(name), type, weights, prefix + name + "/", trace, multiplyAdds);
   }
 
   /** Reports each top-level block's output shape to {@code trace} (for {@code summary}). */
   public Layers<T> tracing(BiConsumer<String, Shape> trace) {
-    return new Layers<>(tf, type, weights, prefix, trace);
+    return new Layers<>(tf, type, weights, prefix, trace, multiplyAdds);
+  }
+
+  /**
+   * Multiply-adds per example of the convolutions, dense layers and attention products built so far through this
+   * object and its sub-blocks, counting only products with real input values: a 3x3 SAME convolution on an n x m map
+   * has (3n - 2)(3m - 2) in-bounds (output, tap) pairs, not 9nm.
+   */
+  public long multiplyAdds() {
+    return multiplyAdds[0];
+  }
+
+  private void count(long macs) {
+    multiplyAdds[0] += macs;
   }
 
   public Ops tf() {
@@ -98,6 +115,8 @@ public final class Layers<T extends TFloating> {
     Operand<T> bias = l.weight("bias", new long[] {outChannels}, Init.ZEROS);
     long h = x.shape().get(1);
     long w = x.shape().get(2);
+    long pairs = k == 1 ? h * w : (k * h - (k - 1)) * (k * w - (k - 1));
+    count(pairs * in * outChannels);
     Operand<T> y = k == 3 && h <= 2 && w <= 2
         ? l.smallMapConv(x, kernel, (int) h, (int) w)
         : l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME");
@@ -146,6 +165,11 @@ public final class Layers<T extends TFloating> {
     Operand<T> kernel = l.weight("kernel", new long[] {in, outFeatures}, Init.LECUN_NORMAL);
     Operand<T> bias = l.weight("bias", new long[] {outFeatures}, Init.ZEROS);
     long[] shape = x.shape().asArray();
+    long positions = 1;
+    for (int i = 1; i < shape.length - 1; i++) {
+      positions *= shape[i];
+    }
+    count(positions * in * outFeatures);
     Operand<T> flat = shape.length == 2 ? x : l.tf.reshape(x, l.tf.constant(new long[] {-1, in}));
     Operand<T> y = l.tf.nn.biasAdd(l.tf.linalg.matMul(flat, kernel), bias);
     if (shape.length == 2) {
@@ -169,9 +193,18 @@ public final class Layers<T extends TFloating> {
     Operand<T> scale = l.weight("scale", new long[] {c}, Init.ONES);
     Operand<T> bias = l.weight("bias", new long[] {c}, Init.ZEROS);
     Ops t = l.tf;
-    Operand<TInt32> lastAxis = t.constant(new int[] {-1});
-    Operand<T> centred = t.math.sub(x, t.math.mean(x, lastAxis, Mean.keepDims(true)));
-    Operand<T> variance = t.math.mean(t.math.square(centred), lastAxis, Mean.keepDims(true));
+    long[] shape = x.shape().asArray();
+    long[] statShape = Arrays.copyOf(shape, shape.length);
+    statShape[0] = -1;
+    statShape[shape.length - 1] = 1;
+    // channel means as a product with a constant 1/C column: its gradients are plain MatMuls, where Mean's are a
+    // dozen shape ops (Range, DynamicStitch, Tile, ...) in each of the three derivative orders the loss builds
+    Operand<T> average = t.fill(t.constant(new long[] {c, 1}), constant(1.0 / c));
+    Operand<TInt64> rows = t.constant(new long[] {-1, c});
+    Operand<TInt64> stats = t.constant(statShape);
+    Operand<T> mean = t.reshape(t.linalg.matMul(t.reshape(x, rows), average), stats);
+    Operand<T> centred = t.math.sub(x, mean);
+    Operand<T> variance = t.reshape(t.linalg.matMul(t.reshape(t.math.square(centred), rows), average), stats);
     Operand<T> inverseStd = t.math.pow(t.math.add(variance, constant(LAYER_NORM_EPS)), constant(-0.5));
     return block(name, t.math.add(t.math.mul(t.math.mul(centred, inverseStd), scale), bias));
   }
@@ -212,6 +245,7 @@ public final class Layers<T extends TFloating> {
     Operand<T> q = t.reshape(l.dense("query", x, c), tokens);
     Operand<T> k = t.reshape(l.dense("key", x, c), tokens);
     Operand<T> v = t.reshape(l.dense("value", x, c), tokens);
+    count(2 * s[1] * s[2] * s[1] * s[2] * c); // q k^T and attention-weighted values
     Operand<T> scores = t.math.div(t.train.batchMatMul(q, k, type, BatchMatMul.adjY(true)),
         constant(Math.sqrt(c)));
     Operand<T> out = t.train.batchMatMul(t.nn.softmax(scores), v, type);

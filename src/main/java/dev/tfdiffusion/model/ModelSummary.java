@@ -21,14 +21,32 @@ public final class ModelSummary {
   /** One table row. */
   public record Row(String block, String outputShape, long parameters) {}
 
+  /**
+   * A training step with the gradient penalty costs about six forward passes of multiply-adds: the forward pass, the
+   * input gradient (one more), and the gradient of both with respect to the weights (two each).
+   */
+  public static final int TRAIN_STEP_FORWARD_PASSES = 6;
+
   private final List<Row> rows;
   private final long total;
   private final UNet net;
+  private final long multiplyAdds;
 
-  private ModelSummary(UNet net, List<Row> rows, long total) {
+  private ModelSummary(UNet net, List<Row> rows, long total, long multiplyAdds) {
     this.net = net;
     this.rows = rows;
     this.total = total;
+    this.multiplyAdds = multiplyAdds;
+  }
+
+  /** Useful floating-point operations (2 per multiply-add) of one forward pass of one image. */
+  public long forwardFlopsPerImage() {
+    return 2 * multiplyAdds;
+  }
+
+  /** Useful FLOPs of one training step on {@code batch} images (see {@link #TRAIN_STEP_FORWARD_PASSES}). */
+  public double trainStepFlops(int batch) {
+    return (double) TRAIN_STEP_FORWARD_PASSES * forwardFlopsPerImage() * batch;
   }
 
   public static ModelSummary of(int features, int timeEmbedding, int height, int width) {
@@ -58,7 +76,7 @@ public final class ModelSummary {
       for (Map.Entry<String, String> e : shapes.entrySet()) {
         rows.add(new Row(e.getKey(), e.getValue(), counts.getOrDefault(e.getKey(), 0L)));
       }
-      return new ModelSummary(net, rows, total);
+      return new ModelSummary(net, rows, total, l.multiplyAdds());
     }
   }
 
@@ -88,6 +106,10 @@ public final class ModelSummary {
       b.append(String.format("%-22s %-24s %,16d%n", r.block(), r.outputShape(), r.parameters()));
     }
     b.append(line).append(String.format("Total parameters: %,d%n", total));
+    b.append(String.format("Forward FLOPs per image: %,d (useful multiply-adds x 2, padding excluded)%n",
+        forwardFlopsPerImage()));
+    b.append(String.format("Training step FLOPs at batch 172: %.2f G (%d forward passes: forward, input gradient, "
+        + "and their weight gradients)%n", trainStepFlops(172) / 1e9, TRAIN_STEP_FORWARD_PASSES));
     return b.toString();
   }
 }

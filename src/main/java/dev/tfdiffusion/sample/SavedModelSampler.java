@@ -1,6 +1,7 @@
 package dev.tfdiffusion.sample;
 
 import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.util.SessionOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -36,6 +37,17 @@ public final class SavedModelSampler implements AutoCloseable {
 
   /** Opens {@code dir}, or explains in one sentence why it is not a usable tf-diffusion model. */
   public static SavedModelSampler open(Path dir) {
+    return open(dir, false);
+  }
+
+  /** As {@link #open(Path)}, compiling the signatures with XLA when {@code xla}. */
+  public static SavedModelSampler open(Path dir, boolean xla) {
+    requireSavedModelFolder(dir);
+    return load(dir, xla);
+  }
+
+  /** Fails with one sentence unless {@code dir} is a folder holding a saved_model.pb (cheap: loads nothing). */
+  public static void requireSavedModelFolder(Path dir) {
     if (!Files.exists(dir)) {
       throw new UserError("Model folder " + dir + " does not exist.");
     }
@@ -47,9 +59,13 @@ public final class SavedModelSampler implements AutoCloseable {
           + "?)" : "";
       throw new UserError(dir + " is not a SavedModel: it has no saved_model.pb" + hint + ".");
     }
+  }
+
+  private static SavedModelSampler load(Path dir, boolean xla) {
     SavedModelBundle bundle;
     try {
-      bundle = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG);
+      bundle = SavedModelBundle.loader(dir.toString()).withTags(SavedModelBundle.DEFAULT_TAG)
+          .withConfigProto(SessionOptions.create(xla)).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("").strip();
       throw new UserError("Cannot load the SavedModel in " + dir + ": " + why, UserError.FAILURE, e);

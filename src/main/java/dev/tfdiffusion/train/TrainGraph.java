@@ -8,6 +8,7 @@ import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
+import dev.tfdiffusion.util.SessionOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,12 +71,7 @@ public final class TrainGraph implements AutoCloseable {
   private final Operand<TFloat32> prediction;
 
   public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
-    this(config, trainImages, height, width, sessionConfig());
-  }
-
-  /** Session options for all graphs of this program: soft placement (int64 counters have no GPU kernels). */
-  public static ConfigProto sessionConfig() {
-    return ConfigProto.newBuilder().setAllowSoftPlacement(true).build();
+    this(config, trainImages, height, width, SessionOptions.create(false));
   }
 
   public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig) {

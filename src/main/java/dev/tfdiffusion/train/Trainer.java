@@ -6,6 +6,7 @@ import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.plot.ImageGrid;
 import dev.tfdiffusion.plot.LossPlot;
+import dev.tfdiffusion.util.SessionOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ public final class Trainer {
   public record Outcome(Path runDir, long stepsDone, boolean finished, double emaLoss, double elapsedSeconds) {}
 
   /** Everything about a run that is not a hyperparameter. */
-  public record Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet,
+  public record Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet, boolean xla,
                         Map<String, String> versions) {}
 
   private final TrainConfig config;
@@ -81,7 +82,8 @@ public final class Trainer {
         train.count(), config.digitLabel() < 0 ? "all digits" : "digit " + config.digit(), train.height(),
         train.width(), config.features(), config.steps(),
         firstStep > 0 ? ", resuming at step " + firstStep : "", runDir));
-    try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width());
+    try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
+             SessionOptions.create(options.xla()));
          TrainLog log = new TrainLog(runDir, firstStep);
          Progress progress = new Progress(out, options.terminal(), options.quiet(), firstStep, config.steps(),
              Duration.ofMillis((long) (spentBefore * 1000)))) {

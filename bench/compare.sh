@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs `tf-diffusion bench` and the PyTorch peer (bench/torch_reference.py, the tutorial's training step ported to
+# PyTorch; Debian's python3-torch, 2 threads) alternately on this machine and prints the side-by-side ratios.
+#
+# Usage: bench/compare.sh [FEATURES...]          default: 16 32 64
+#   STEPS=10      timed training steps per run
+#   SAMPLE=1      also time 1000-step sampling of SAMPLE_IMAGES images (slow for the peer at features 64)
+#   SAMPLE_IMAGES=64
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STEPS=${STEPS:-10}
+SAMPLE=${SAMPLE:-1}
+SAMPLE_IMAGES=${SAMPLE_IMAGES:-64}
+FEATURES=("$@")
+[ ${#FEATURES[@]} -gt 0 ] || FEATURES=(16 32 64)
+PY=/usr/bin/python3
+
+if ! $PY -c "import torch" 2>/dev/null; then
+  echo "The PyTorch peer needs Debian's python3-torch: sudo apt-get install python3-torch" >&2
+  exit 2
+fi
+[ -f target/tf-diffusion.jar ] || mvn -B -q package -DskipTests
+
+echo "# $(date -u +%Y-%m-%d) on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+printf "%-9s %12s %12s %8s" features "ours ms" "peer ms" speedup
+[ "$SAMPLE" = 1 ] && printf " %13s %13s %8s" "ours sample s" "peer sample s" ratio
+printf "\n"
+for f in "${FEATURES[@]}"; do
+  peer_args=(--features "$f" --steps "$STEPS" --threads 2)
+  [ "$SAMPLE" = 1 ] && peer_args+=(--sample-steps 1000 --sample-batch "$SAMPLE_IMAGES")
+  peer=$($PY bench/torch_reference.py "${peer_args[@]}")
+  ours=$(java -jar target/tf-diffusion.jar bench --features "$f" --steps "$STEPS" --sample-images "$SAMPLE_IMAGES" \
+    --xla off)
+  $PY - "$f" "$SAMPLE" "$ours" "$peer" <<'PY'
+import json, sys
+f, sample, ours, peer = sys.argv[1], sys.argv[2] == "1", json.loads(sys.argv[3]), json.loads(sys.argv[4])
+o = ours["train_step_ms_median"]; p = peer["train_step_s_median"] * 1000
+line = f"{f:<9} {o:12.1f} {p:12.1f} {p / o:7.2f}x"
+if sample:
+    os_, ps = ours["sample_1000_ms"] / 1000, peer["sample_s"]
+    line += f" {os_:13.1f} {ps:13.1f} {os_ / ps:7.2f}x"
+print(line)
+PY
+done

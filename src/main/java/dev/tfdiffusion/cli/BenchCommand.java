@@ -1,0 +1,73 @@
+package dev.tfdiffusion.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.bench.Benchmark;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bench}: one JSON object of timings, for people and scripts. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Times the training step (gradient penalty on) and the 1000-step sampler, and prints one JSON "
+        + "object: device, features, batch, build_s, first_step_s, train_step_ms_median/min/max, useful_gflops "
+        + "(from the analytic FLOP count that summary prints), sample_1000_ms (for --sample-images), peak_rss_mb, ..."})
+public final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--features", paramLabel = "N", description = "U-Net base width (default: ${DEFAULT-VALUE}).")
+  int features = 16;
+
+  @Option(names = "--batch", paramLabel = "N",
+      description = "Images per step: up to 172 of digit 1 (172, the default, is the tutorial's full batch), more "
+          + "from all digits.")
+  int batch = Benchmark.TUTORIAL_BATCH;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Timed steps after 4 warm-up steps (default: "
+      + "${DEFAULT-VALUE}).")
+  int steps = 20;
+
+  @Option(names = "--sample-images", paramLabel = "N", description = "Images of the timed sampler run (default: "
+      + "${DEFAULT-VALUE}).")
+  int sampleImages = 64;
+
+  @Option(names = "--xla", paramLabel = "on|off|auto", converter = Xla.Converter.class,
+      description = "Compile with XLA: on, off, or auto (default: off on CPU, on with a GPU).")
+  Xla xla = Xla.AUTO;
+
+  @Option(names = "--verbose", description = "Show stack traces on errors.")
+  boolean verbose;
+
+  @Override
+  public Integer call() throws IOException {
+    if (features <= 0 || steps <= 0 || sampleImages <= 0) {
+      throw UserError.usage("--features, --steps and --sample-images must be positive.");
+    }
+    if (batch <= 0 || batch > 1700) {
+      throw UserError.usage("--batch must be between 1 and 1700 (the training images of all digits), got " + batch
+          + ".");
+    }
+    boolean compile = xla.resolve();
+    System.out.println(new ObjectMapper().writeValueAsString(
+        Benchmark.run(features, batch, steps, compile, sampleImages, device())));
+    return 0;
+  }
+
+  /** "GPU ..." when TensorFlow sees one, else the CPU's model name and core count. */
+  static String device() {
+    for (Devices.Device d : Devices.list()) {
+      if (d.type().equals("GPU")) {
+        return "GPU " + d.name();
+      }
+    }
+    String cpu = "CPU";
+    try {
+      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse("CPU");
+    } catch (IOException e) {
+      // not Linux
+    }
+    return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+  }
+}

@@ -1,0 +1,21 @@
+package dev.tfdiffusion.cli;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+
+/** The few libc calls Java lacks (its environment is read-only), through JNA. */
+interface LibC extends Library {
+  static LibC load() {
+    return Native.load("c", LibC.class);
+  }
+
+  int setenv(String name, String value, int overwrite);
+
+  int dup(int fd);
+
+  int dup2(int from, int to);
+
+  int pipe(int[] fds);
+
+  int close(int fd);
+}
