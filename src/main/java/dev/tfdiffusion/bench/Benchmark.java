@@ -106,7 +106,7 @@ public final class Benchmark {
   private static double sampleMs(TrainConfig config, Images train, Checkpoints.Checkpoint checkpoint, boolean xla,
                                  int n) {
     try (InferenceGraph graph = new InferenceGraph(config, train.height(), train.width(),
-        SessionOptions.create(xla))) {
+        SessionOptions.create(xla), TrainGraph.MODEL_PREFIX)) {
       graph.restore(checkpoint.prefix());
       Signature sample = graph.signatures().stream().filter(s -> s.key().equals(Signatures.SAMPLE)).findFirst()
           .orElseThrow();

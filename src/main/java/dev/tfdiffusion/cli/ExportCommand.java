@@ -20,6 +20,9 @@ public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Where to write the SavedModel (default: <run>/saved_model).")
   Path out;
 
+  @Option(names = "--no-ema", description = "Export the last step's weights instead of their moving average.")
+  boolean noEma;
+
   @Option(names = "--verbose", description = "Show stack traces on errors.")
   boolean verbose;
 
@@ -27,8 +30,9 @@ public final class ExportCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     RunFolders.Located at = RunFolders.locate(checkpoint, System.out);
     Path target = out != null ? out : at.run().resolve(ModelExport.DIR);
-    RunFolders.export(at, target);
-    System.out.println("Exported step " + at.checkpoint().state().step() + " of " + at.run() + " to " + target + ".");
+    boolean ema = RunFolders.export(at, target, !noEma);
+    System.out.println("Exported step " + at.checkpoint().state().step() + " of " + at.run() + " to " + target
+        + (ema ? " (moving-average weights)." : " (last-step weights)."));
     return 0;
   }
 }

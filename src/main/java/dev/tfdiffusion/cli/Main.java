@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Versions.class,
     description = "Trains the JAX tutorial's diffusion model on 8x8 digits as one static TensorFlow Java graph.",
-    subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, SummaryCommand.class,
-        BenchCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, EvaluateCommand.class,
+        SummaryCommand.class, BenchCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -37,7 +37,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "Missing command: choose one of train, sample, export, summary, bench, devices.");
+    throw new CommandLine.ParameterException(new CommandLine(this), "Missing command: choose one of train, sample, export, evaluate, summary, bench, devices.");
   }
 
   private static int handleUsageError(CommandLine.ParameterException e, String[] args) {

@@ -49,16 +49,17 @@ final class RunFolders {
         + Checkpoints.STATE + ").");
   }
 
-  static void export(Located at, Path out) throws IOException {
+  /** Returns whether the exported weights are the moving average. */
+  static boolean export(Located at, Path out, boolean ema) throws IOException {
     Images train = TrainingData.load(at.config()).train();
-    ModelExport.export(at.config(), Versions.all(), at.checkpoint(), train.height(), train.width(), out);
+    return ModelExport.export(at.config(), Versions.all(), at.checkpoint(), train.height(), train.width(), out, ema);
   }
 
   /** The end of a finished run: the SavedModel, 64 samples, the tutorial's figures and the reverse-process GIF. */
   static void exportWithFigures(Path run, PrintStream out, boolean quiet) throws IOException {
     Located at = locate(run, out);
     Path model = run.resolve(ModelExport.DIR);
-    export(at, model);
+    export(at, model, true);
     try (SavedModelSampler sampler = SavedModelSampler.open(model)) {
       Path samples = run.resolve(SAMPLES_PNG);
       float[] images = sampler.sample(sampler.noise(64, FIGURE_SEED), FIGURE_SEED, false);

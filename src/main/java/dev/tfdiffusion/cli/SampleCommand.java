@@ -5,6 +5,7 @@ import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.export.ModelExport;
 import dev.tfdiffusion.sample.Figures;
 import dev.tfdiffusion.sample.SampleFiles;
+import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.SavedModelSampler;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ public final class SampleCommand implements Callable<Integer> {
   static final int MAX_COUNT = 100_000;
 
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "The SavedModel folder.")
-  Path model;
+  Path modelDir;
 
   @Option(names = "--count", paramLabel = "N", description = "Number of images (default: ${DEFAULT-VALUE}).")
   int count = 64;
@@ -36,9 +37,21 @@ public final class SampleCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}).")
   Path out = Path.of("samples.png");
 
-  @Option(names = "--tutorial-sampler", description = "Use the tutorial's sampler, whose linear beta schedule differs "
-      + "from the cosine one the model was trained with.")
+  @Option(names = "--sampler", paramLabel = "ddpm|ddim|tutorial", converter = SamplerConverter.class,
+      description = "ddpm: 1000 ancestral steps with the trained schedule (default); ddim: --sampling-steps DDIM "
+          + "steps; tutorial: the tutorial's sampler, whose linear beta schedule differs from the cosine one the model "
+          + "was trained with.")
+  Sampler sampler = Sampler.DDPM;
+
+  @Option(names = "--tutorial-sampler", description = "Same as --sampler tutorial.")
   boolean tutorialSampler;
+
+  @Option(names = "--sampling-steps", paramLabel = "N", description = "DDIM steps (default: ${DEFAULT-VALUE}).")
+  int samplingSteps = 50;
+
+  @Option(names = "--eta", paramLabel = "E", description = "DDIM noise scale, 0 (deterministic) to 1 (default: "
+      + "${DEFAULT-VALUE}).")
+  float eta = 0f;
 
   @Option(names = "--gif", paramLabel = "FILE.gif", description = "Also write an animation of the reverse process.")
   Path gif;
@@ -62,34 +75,44 @@ public final class SampleCommand implements Callable<Integer> {
     if (count <= 0 || count > MAX_COUNT) {
       throw UserError.usage("--count must be between 1 and " + MAX_COUNT + ", got " + count + ".");
     }
+    if (tutorialSampler) {
+      sampler = Sampler.TUTORIAL;
+    }
+    if (samplingSteps < 1 || samplingSteps > 1000) {
+      throw UserError.usage("--sampling-steps must be between 1 and 1000, got " + samplingSteps + ".");
+    }
+    if (!(eta >= 0 && eta <= 1)) {
+      throw UserError.usage("--eta must lie in [0, 1], got " + eta + ".");
+    }
     Path csv = SampleFiles.csvFor(out);
     Path dir = out.toAbsolutePath().getParent();
     SampleFiles.checkWritable(overwrite, out, csv, gif, figures ? dir.resolve(Figures.RECONSTRUCT) : null,
         figures ? dir.resolve(Figures.FORWARD_REVERSE) : null);
     TrainConfig config = null;
     if (figures) {
-      Path configFile = model.resolve(ModelExport.CONFIG);
+      Path configFile = modelDir.resolve(ModelExport.CONFIG);
       if (!Files.isRegularFile(configFile)) {
-        throw new UserError(model + " has no " + ModelExport.CONFIG + "; --figures needs the run's data settings.");
+        throw new UserError(modelDir + " has no " + ModelExport.CONFIG + "; --figures needs the run's data settings.");
       }
       config = TrainConfig.read(configFile);
     }
-    SavedModelSampler.requireSavedModelFolder(model);
-    try (SavedModelSampler sampler = SavedModelSampler.open(model, xla.resolve())) {
+    SavedModelSampler.requireSavedModelFolder(modelDir);
+    try (SavedModelSampler model = SavedModelSampler.open(modelDir, xla.resolve())) {
       long start = System.nanoTime();
-      float[] noise = sampler.noise(count, seed);
-      float[] images = sampler.sample(noise, seed, tutorialSampler);
+      float[] noise = model.noise(count, seed);
+      float[] images = this.sampler.run(model, noise, seed, samplingSteps, eta);
       Files.createDirectories(dir);
-      SampleFiles.writeGrid(out, images, sampler.height(), sampler.width());
-      SampleFiles.writeCsv(csv, images, sampler.height() * sampler.width());
-      System.out.printf("Wrote %d samples (%s sampler, seed %d) to %s and %s in %.1f s.%n", count,
-          tutorialSampler ? "tutorial" : "trained-schedule", seed, out, csv, (System.nanoTime() - start) / 1e9);
+      SampleFiles.writeGrid(out, images, model.height(), model.width());
+      SampleFiles.writeCsv(csv, images, model.height() * model.width());
+      System.out.printf("Wrote %d samples (%s, seed %d) to %s and %s in %.1f s.%n", count,
+          sampler.describe(samplingSteps, eta), seed, out, csv, (System.nanoTime() - start) / 1e9);
       if (gif != null) {
-        Figures.reverseGif(sampler, gif, noise, seed, 100, tutorialSampler);
+        // the animation shows the 1000-step trajectory (of the tutorial's sampler if that was chosen)
+        Figures.reverseGif(model, gif, noise, seed, 100, sampler == Sampler.TUTORIAL);
         System.out.println("Wrote the reverse process to " + gif + ".");
       }
       if (figures) {
-        RunFolders.figures(sampler, config, dir);
+        RunFolders.figures(model, config, dir);
         System.out.println("Wrote " + dir.resolve(Figures.RECONSTRUCT) + " and " + dir.resolve(Figures.FORWARD_REVERSE)
             + ".");
       }

@@ -122,6 +122,15 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--penalty-weight", paramLabel = "W",
       description = "Weight of the input-gradient penalty (default: 0.02).")
   Double penaltyWeight;
+  @Option(names = "--freeze-blocks", negatable = true,
+      description = "Train only what the tutorial's optimizer sees (time MLP, time projections, final norm and conv; "
+          + "its closures hide the residual and attention blocks from Flax NNX), keeping the blocks at their initial "
+          + "values (default: off, train everything).")
+  Boolean freezeBlocks;
+  @Option(names = "--ema-decay", paramLabel = "D",
+      description = "Decay of the exponential moving average of the weights, which export uses; warmed up as "
+          + "min(D, (1 + k) / (10 + k)); 0 turns it off (default: " + Presets.EMA_DECAY + ").")
+  Double emaDecay;
   @Option(names = "--seed", paramLabel = "N",
       description = "Seed of initialisation, timesteps and noise (default: " + Presets.TUTORIAL_SEED + ").")
   Long seed;

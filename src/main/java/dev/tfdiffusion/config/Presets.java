@@ -25,6 +25,9 @@ public final class Presets {
   public static final double TUTORIAL_LR = 1e-4;
   public static final long TUTORIAL_SEED = 42;
 
+  /** Decay of the weights' moving average, warmed up as min(decay, (1 + k) / (10 + k)) at step k. */
+  public static final double EMA_DECAY = 0.999;
+
   private Presets() {}
 
   /** The tutorial's hyperparameters exactly. */
@@ -32,8 +35,8 @@ public final class Presets {
     return new TrainConfig(TUTORIAL, "1", null, 0.05, 42,
         TUTORIAL_FEATURES, 128,
         1000, 1e-4, 0.02,
-        TUTORIAL_STEPS, 0, TUTORIAL_LR, TUTORIAL_WARMUP, 0.01, 2e-5, 0.9, 0.999, 1e-8, 0.3, 0.5, 0.02,
-        TUTORIAL_SEED,
+        TUTORIAL_STEPS, 0, TUTORIAL_LR, TUTORIAL_WARMUP, 0.01, 2e-5, 0.9, 0.999, 1e-8, 0.3, 0.5, 0.02, false,
+        TUTORIAL_SEED, EMA_DECAY,
         0.99, 100, 1000, 3);
   }
 
@@ -44,8 +47,8 @@ public final class Presets {
         QUICK_FEATURES, t.timeEmbedding(),
         t.diffusionSteps(), t.betaStart(), t.betaEnd(),
         QUICK_STEPS, t.batchSize(), QUICK_LR, QUICK_WARMUP, t.lrFinalFraction(), t.weightDecay(), t.adamBeta1(),
-        t.adamBeta2(), t.adamEpsilon(), t.clipValue(), t.clipNorm(), t.penaltyWeight(),
-        t.seed(),
+        t.adamBeta2(), t.adamEpsilon(), t.clipValue(), t.clipNorm(), t.penaltyWeight(), t.freezeBlocks(),
+        t.seed(), t.emaDecay(),
         t.lossEmaDecay(), t.logEvery(), 500, t.keepCheckpoints());
   }
 

@@ -17,7 +17,7 @@ import java.util.Map;
  * Every hyperparameter of a training run: the single source of truth. Each field is a {@code train} flag of the same
  * (kebab-case) name and is written to {@code config.json} beside the run.
  */
-@JsonIgnoreProperties(value = {"tf-diffusion-version", "tensorflow-version", "checkpoint-step"})
+@JsonIgnoreProperties(value = {"tf-diffusion-version", "tensorflow-version", "checkpoint-step", "weights"})
 public record TrainConfig(
     String preset,
     // data
@@ -45,7 +45,9 @@ public record TrainConfig(
     double clipValue,
     double clipNorm,
     double penaltyWeight,
+    boolean freezeBlocks,
     long seed,
+    double emaDecay,
     // bookkeeping
     double lossEmaDecay,
     int logEvery,
@@ -97,6 +99,9 @@ public record TrainConfig(
     }
     nonNegative("weight-decay", weightDecay);
     nonNegative("penalty-weight", penaltyWeight);
+    if (!(emaDecay >= 0 && emaDecay < 1)) {
+      throw UserError.usage("--ema-decay must lie in [0, 1) (0 turns the weight average off), got " + emaDecay + ".");
+    }
     if (!(adamEpsilon > 0)) {
       throw UserError.usage("--adam-epsilon must be positive, got " + adamEpsilon + ".");
     }

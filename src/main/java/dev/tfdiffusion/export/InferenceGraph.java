@@ -8,6 +8,7 @@ import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
 import dev.tfdiffusion.sample.Signatures;
+import dev.tfdiffusion.train.TrainGraph;
 import dev.tfdiffusion.util.SessionOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,10 +41,14 @@ public final class InferenceGraph implements AutoCloseable {
   private final Op restore;
 
   public InferenceGraph(TrainConfig config, int height, int width) {
-    this(config, height, width, SessionOptions.create(false));
+    this(config, height, width, SessionOptions.create(false), TrainGraph.MODEL_PREFIX);
   }
 
-  public InferenceGraph(TrainConfig config, int height, int width, ConfigProto sessionConfig) {
+  /**
+   * @param weights which checkpoint tensors hold the weights: {@link TrainGraph#MODEL_PREFIX} (the last step's) or
+   *     {@link TrainGraph#EMA_PREFIX} (their moving average)
+   */
+  public InferenceGraph(TrainConfig config, int height, int width, ConfigProto sessionConfig, String weights) {
     Ops tf = Ops.create(graph);
     UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
     Shape images = Shape.of(-1, height, width, 1);
@@ -75,6 +80,17 @@ public final class InferenceGraph implements AutoCloseable {
           .output("images", k.withName("images").identity(out)).build());
     }
 
+    // sample_ddim: DDIM over `steps` evenly spaced timesteps T-1 .. 0, with noise scale eta
+    Ops d = tf.withSubScope(Signatures.SAMPLE_DDIM);
+    Placeholder<TFloat32> ddimNoise = d.withName("noise").placeholder(TFloat32.class, Placeholder.shape(images));
+    Placeholder<TInt64> ddimSeed = d.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+    Placeholder<TInt32> ddimSteps = d.withName("steps").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+    Placeholder<TFloat32> eta = d.withName("eta").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    Operand<TFloat32> ddim = loop.buildDdim(d, "sampler", trained, ddimNoise, ddimSeed,
+        evenlySpaced(d, ddimSteps, steps), eta);
+    signatures.add(Signature.builder(Signatures.SAMPLE_DDIM).input("noise", ddimNoise).input("seed", ddimSeed)
+        .input("steps", ddimSteps).input("eta", eta).output("images", d.withName("images").identity(ddim)).build());
+
     // trajectory: the same sampler, also returning the states entering K evenly spaced timesteps T-1 .. 0
     for (String key : List.of(Signatures.TRAJECTORY, Signatures.TRAJECTORY_TUTORIAL)) {
       Ops k = tf.withSubScope(key);
@@ -104,7 +120,7 @@ public final class InferenceGraph implements AutoCloseable {
     // restore the weights from a training checkpoint ("model/<name>" entries)
     Ops c = tf.withSubScope("restore_checkpoint");
     checkpointPrefix = c.withName("prefix").placeholder(TString.class, Placeholder.shape(Shape.scalar()));
-    String[] names = params.stream().map(p -> "model/" + p.name()).toArray(String[]::new);
+    String[] names = params.stream().map(p -> weights + p.name()).toArray(String[]::new);
     String[] slices = new String[names.length];
     java.util.Arrays.fill(slices, "");
     List<Class<? extends TType>> types = new ArrayList<>();

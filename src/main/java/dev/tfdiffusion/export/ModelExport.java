@@ -3,6 +3,8 @@ package dev.tfdiffusion.export;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.train.TrainGraph;
+import dev.tfdiffusion.util.SessionOptions;
 import dev.tfdiffusion.util.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,14 +27,20 @@ public final class ModelExport {
 
   private ModelExport() {}
 
-  public static void export(TrainConfig config, Map<String, String> versions, Checkpoints.Checkpoint checkpoint,
-                            int height, int width, Path out) throws IOException {
+  /**
+   * @param ema export the weights' moving average (when the run kept one) rather than the last step's weights
+   * @return whether the exported weights are the moving average
+   */
+  public static boolean export(TrainConfig config, Map<String, String> versions, Checkpoints.Checkpoint checkpoint,
+                               int height, int width, Path out, boolean ema) throws IOException {
+    boolean average = ema && config.emaDecay() > 0;
     Path absolute = out.toAbsolutePath();
     Path parent = absolute.getParent();
     Files.createDirectories(parent);
     Path tmp = parent.resolve("." + absolute.getFileName() + ".tmp-export");
     FileTrees.delete(tmp);
-    try (InferenceGraph graph = new InferenceGraph(config, height, width)) {
+    try (InferenceGraph graph = new InferenceGraph(config, height, width, SessionOptions.create(false),
+        average ? TrainGraph.EMA_PREFIX : TrainGraph.MODEL_PREFIX)) {
       graph.restore(checkpoint.prefix());
       List<Signature> signatures = graph.signatures();
       SavedModelBundle.exporter(tmp.toString()).withSession(graph.session())
@@ -40,6 +48,7 @@ public final class ModelExport {
     }
     Map<String, String> extra = new LinkedHashMap<>(versions);
     extra.put("checkpoint-step", Long.toString(checkpoint.state().step()));
+    extra.put("weights", average ? "ema" : "last-step");
     Files.writeString(tmp.resolve(CONFIG), config.toJson(extra));
 
     Path old = parent.resolve("." + absolute.getFileName() + ".old-export");
@@ -53,5 +62,6 @@ public final class ModelExport {
     }
     Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE);
     FileTrees.delete(old);
+    return average;
   }
 }

@@ -77,14 +77,8 @@ final class SamplerLoop {
       Operand<TInt32> i = cast(args.get(I));
       Operand<TFloat32> x = cast(args.get(X));
       Operand<TInt64> s = cast(args.get(SEED));
-      Map<String, Operand<TFloat32>> weights = new LinkedHashMap<>();
-      for (int k = 0; k < params.size(); k++) {
-        weights.put(params.get(k).name(), cast(args.get(fixed + k)));
-      }
       Operand<TInt32> shape = f.shape(x);
-      Operand<TInt32> tBatch = f.fill(f.slice(shape, f.constant(new int[] {0}), f.constant(new int[] {1})), i);
-      Operand<TFloat32> epsHat = net.apply(new Layers<>(f.withSubScope("model"), TFloat32.class,
-          new NamedWeights<>(weights)), x, tBatch);
+      Operand<TFloat32> epsHat = epsHat(f, x, i, shape, weights(args, fixed));
       Operand<TFloat32> z = f.random.statelessRandomNormal(shape, f.stack(List.of(s, f.dtypes.cast(i, TInt64.class))));
       Operand<TFloat32> next = f.ensureShape(new ReverseProcess(f, schedule).step(f, x, epsHat, i, z), imageShape);
 
@@ -127,6 +121,112 @@ final class SamplerLoop {
     List<Operand<TType>> outs = new ArrayList<>();
     loop.forEach(outs::add);
     return new Outputs(cast(outs.get(X)), trajectory ? cast(outs.get(STATES)) : null);
+  }
+
+  /**
+   * DDIM (Song et al. 2021) over the timesteps {@code times} (descending), in one While loop: with
+   * x0_hat = (x_t - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t) and s the next timestep (abar = 1 after the last),
+   *
+   * <pre>
+   *   sigma = eta sqrt((1 - abar_s) / (1 - abar_t)) sqrt(1 - abar_t / abar_s)
+   *   x_s   = sqrt(abar_s) x0_hat + sqrt(1 - abar_s - sigma^2) eps_hat + sigma z,   z seeded by (seed, t)
+   * </pre>
+   *
+   * eta = 0 is deterministic; eta = 1 over all T steps is the DDPM posterior.
+   */
+  Operand<TFloat32> buildDdim(Ops tf, String name, NoiseSchedule schedule, Operand<TFloat32> noise,
+                              Operand<TInt64> seed, Operand<TInt32> times, Operand<TFloat32> eta) {
+    String prefix = name + "_" + (built++);
+    int fixed = 5;
+    float[] alphaBar = new float[schedule.length()];
+    for (int t = 0; t < alphaBar.length; t++) {
+      alphaBar[t] = (float) schedule.alphaCumulative(t);
+    }
+    ConcreteFunction cond = ConcreteFunction.create(f -> {
+      List<Placeholder<?>> args = ddimArguments(f);
+      Operand<TInt32> i = cast(args.get(I));
+      return withInputs(Signature.builder(prefix + "_cond"), args)
+          .output("go", f.math.less(i, f.size(cast(args.get(3))))).build();
+    });
+    ConcreteFunction body = ConcreteFunction.create(f -> {
+      List<Placeholder<?>> args = ddimArguments(f);
+      Operand<TInt32> i = cast(args.get(I));
+      Operand<TFloat32> x = cast(args.get(X));
+      Operand<TInt64> s = cast(args.get(SEED));
+      Operand<TInt32> ts = cast(args.get(3));
+      Operand<TFloat32> etaValue = cast(args.get(4));
+      Operand<TInt32> axis = f.constant(0);
+      Operand<TInt32> t = f.gather(ts, i, axis);
+      Operand<TInt32> next = f.math.add(i, f.constant(1));
+      Operand<TFloat32> table = f.constant(alphaBar);
+      Operand<TFloat32> abarT = f.gather(table, t, axis);
+      // abar of the next timestep, 1 after the last one
+      Operand<TInt32> nextIndex = f.math.minimum(next, f.math.sub(f.size(ts), f.constant(1)));
+      Operand<TFloat32> abarS = f.select(f.math.less(next, f.size(ts)),
+          f.gather(table, f.gather(ts, nextIndex, axis), axis), f.constant(1f));
+
+      Operand<TInt32> shape = f.shape(x);
+      Operand<TFloat32> epsHat = epsHat(f, x, t, shape, weights(args, fixed));
+      Operand<TFloat32> one = f.constant(1f);
+      Operand<TFloat32> x0 = f.math.div(f.math.sub(x, f.math.mul(f.math.sqrt(f.math.sub(one, abarT)), epsHat)),
+          f.math.sqrt(abarT));
+      Operand<TFloat32> sigma = f.math.mul(etaValue, f.math.mul(
+          f.math.sqrt(f.math.div(f.math.sub(one, abarS), f.math.sub(one, abarT))),
+          f.math.sqrt(f.math.sub(one, f.math.div(abarT, abarS)))));
+      Operand<TFloat32> direction = f.math.sqrt(f.math.maximum(
+          f.math.sub(f.math.sub(one, abarS), f.math.square(sigma)), f.constant(0f)));
+      Operand<TFloat32> z = f.random.statelessRandomNormal(shape, f.stack(List.of(s, f.dtypes.cast(t, TInt64.class))));
+      Operand<TFloat32> xs = f.math.add(f.math.add(f.math.mul(f.math.sqrt(abarS), x0),
+          f.math.mul(direction, epsHat)), f.math.mul(sigma, z));
+
+      Signature.Builder out = withInputs(Signature.builder(prefix + "_body"), args);
+      out.output(key(I), next);
+      out.output(key(X), f.ensureShape(xs, imageShape));
+      out.output(key(SEED), f.identity(s));
+      out.output(key(3), f.identity(ts));
+      out.output(key(4), f.identity(etaValue));
+      for (int k = fixed; k < args.size(); k++) {
+        out.output(key(k), f.identity(args.get(k)));
+      }
+      return out.build();
+    });
+    graph.attachFunction(cond);
+    graph.attachFunction(body);
+    Ops l = tf.withSubScope(name);
+    List<Operand<?>> init = new ArrayList<>(List.of(l.constant(0), noise, seed, times, eta));
+    params.forEach(p -> init.add(p.read()));
+    List<Operand<TType>> outs = new ArrayList<>();
+    l.withName("loop").whileOp(init, cond, body).forEach(outs::add);
+    return cast(outs.get(X));
+  }
+
+  private List<Placeholder<?>> ddimArguments(Ops f) {
+    List<Placeholder<?>> args = new ArrayList<>();
+    args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.scalar())));
+    args.add(f.placeholder(TFloat32.class, Placeholder.shape(imageShape)));
+    args.add(f.placeholder(TInt64.class, Placeholder.shape(Shape.scalar())));
+    args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
+    args.add(f.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar())));
+    for (Param<TFloat32> p : params) {
+      args.add(f.placeholder(TFloat32.class, Placeholder.shape(p.shape())));
+    }
+    return args;
+  }
+
+  /** The weights among a body's arguments, by name. */
+  private Map<String, Operand<TFloat32>> weights(List<Placeholder<?>> args, int offset) {
+    Map<String, Operand<TFloat32>> weights = new LinkedHashMap<>();
+    for (int k = 0; k < params.size(); k++) {
+      weights.put(params.get(k).name(), cast(args.get(offset + k)));
+    }
+    return weights;
+  }
+
+  /** eps_hat = model(x, t) inside a loop body, for a scalar t. */
+  private Operand<TFloat32> epsHat(Ops f, Operand<TFloat32> x, Operand<TInt32> t, Operand<TInt32> shape,
+                                   Map<String, Operand<TFloat32>> weights) {
+    Operand<TInt32> tBatch = f.fill(f.slice(shape, f.constant(new int[] {0}), f.constant(new int[] {1})), t);
+    return net.apply(new Layers<>(f.withSubScope("model"), TFloat32.class, new NamedWeights<>(weights)), x, tBatch);
   }
 
   /** Loop variable k is named "vNNN" so that the function's (sorted) argument order is the loop order. */

@@ -21,7 +21,14 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
 
   /** A trainable weight: its variable, and the read of it that the forward pass uses. */
   public record Param<T extends TFloating>(String name, Shape shape, Init init, Variable<T> variable,
-                                           Operand<T> read) {
+                                           Operand<T> read, Operand<T> initial) {
+    /** Whether the tutorial's optimizer trains it: the blocks it builds in closures are invisible to Flax NNX. */
+    public boolean trainedByTheTutorial() {
+      String b = block();
+      return b.startsWith("time_mlp") || b.startsWith("time_proj") || b.equals("final_norm")
+          || b.equals("final_conv");
+    }
+
     /** The top-level block the weight belongs to, e.g. {@code down_conv1}. */
     public String block() {
       int slash = name.indexOf('/');
@@ -68,11 +75,12 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
     }
     Ops scoped = scopeOf(name);
     String leaf = name.substring(name.lastIndexOf('/') + 1);
+    Operand<T> initial = initialise ? initialValue(name, shape, init) : null;
     Variable<T> variable = initialise
-        ? scoped.withName(leaf).variable(initialValue(name, shape, init))
+        ? scoped.withName(leaf).variable(initial)
         : scoped.withName(leaf).variable(shape, type);
     Operand<T> read = scoped.withName(leaf + "_read").identity(variable);
-    params.put(name, new Param<>(name, shape, init, variable, read));
+    params.put(name, new Param<>(name, shape, init, variable, read, initial));
     return read;
   }
 

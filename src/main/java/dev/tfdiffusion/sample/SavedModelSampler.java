@@ -119,6 +119,17 @@ public final class SavedModelSampler implements AutoCloseable {
     }
   }
 
+  /** DDIM with {@code steps} evenly spaced timesteps and noise scale {@code eta} (0: deterministic). */
+  public float[] sampleDdim(float[] noise, long seed, int steps, float eta) {
+    int n = noise.length / (height * width);
+    try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); TInt32 k = TInt32.scalarOf(steps);
+         TFloat32 e = TFloat32.scalarOf(eta)) {
+      try (Result r = call(Signatures.SAMPLE_DDIM, Map.of("noise", x, "seed", s, "steps", k, "eta", e))) {
+        return floats(r, "images");
+      }
+    }
+  }
+
   /** The sampler's final images and the states entering {@code frames} evenly spaced timesteps. */
   public record Trajectory(float[] images, float[] states, int[] timesteps) {}
 

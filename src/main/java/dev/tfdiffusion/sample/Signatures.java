@@ -10,6 +10,8 @@ import java.util.List;
  *   <li>{@code sample}: noise float32 [N,H,W,1] (x_T), seed int64 -> images (the 1000-step ancestral sampler with the
  *       trained schedule and sigma_t = sqrt(beta_t));
  *   <li>{@code sample_tutorial}: the same with the tutorial sampler's linear schedule;
+ *   <li>{@code sample_ddim}: noise, seed, steps int32 (S), eta float32 -> images (DDIM over S evenly spaced
+ *       timesteps; eta = 0 is deterministic);
  *   <li>{@code trajectory} / {@code trajectory_tutorial}: noise, seed, frames int32 (K) -> images, states float32
  *       [K,N,H,W,1] (the state entering each of K evenly spaced timesteps T-1 .. 0), timesteps int32 [K];
  *   <li>{@code forward_noise}: x0 float32 [N,H,W,1], t int32 [N], seed int64 -> x_t.
@@ -19,12 +21,13 @@ public final class Signatures {
   public static final String DENOISE = "serving_default";
   public static final String SAMPLE = "sample";
   public static final String SAMPLE_TUTORIAL = "sample_tutorial";
+  public static final String SAMPLE_DDIM = "sample_ddim";
   public static final String TRAJECTORY = "trajectory";
   public static final String TRAJECTORY_TUTORIAL = "trajectory_tutorial";
   public static final String FORWARD_NOISE = "forward_noise";
 
-  public static final List<String> ALL = List.of(DENOISE, SAMPLE, SAMPLE_TUTORIAL, TRAJECTORY, TRAJECTORY_TUTORIAL,
-      FORWARD_NOISE);
+  public static final List<String> ALL = List.of(DENOISE, SAMPLE, SAMPLE_TUTORIAL, SAMPLE_DDIM, TRAJECTORY,
+      TRAJECTORY_TUTORIAL, FORWARD_NOISE);
 
   private Signatures() {}
 }

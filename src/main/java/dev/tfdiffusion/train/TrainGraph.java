@@ -69,6 +69,11 @@ public final class TrainGraph implements AutoCloseable {
   private final Operand<TFloat32> noisy;
   private final Operand<TInt32> timesteps;
   private final Operand<TFloat32> prediction;
+  private final List<Param<TFloat32>> trained;
+
+  /** Checkpoint names of the weights' moving averages: {@code ema/<weight>}; the weights are {@code model/<weight>}. */
+  public static final String EMA_PREFIX = "ema/";
+  public static final String MODEL_PREFIX = "model/";
 
   public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
     this(config, trainImages, height, width, SessionOptions.create(false));
@@ -115,13 +120,16 @@ public final class TrainGraph implements AutoCloseable {
     timesteps = t;
     prediction = loss.prediction();
     List<Param<TFloat32>> params = store.params();
-    AdamW adamw = new AdamW(tf, params, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon(),
+    // --freeze-blocks: train only what the tutorial's optimizer sees; the blocks keep their initial values
+    trained = params.stream().filter(p -> !config.freezeBlocks() || p.trainedByTheTutorial()).toList();
+    AdamW adamw = new AdamW(tf, trained, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon(),
         config.weightDecay());
-    List<Operand<TFloat32>> reads = params.stream().map(Param::read).toList();
+    WeightAverage ema = config.emaDecay() > 0 ? new WeightAverage(tf, trained, config.emaDecay()) : null;
+    List<Operand<TFloat32>> reads = trained.stream().map(Param::read).toList();
     List<Operand<TFloat32>> grads = DiffusionLoss.gradients(layers, loss.total(), reads);
     for (int i = 0; i < grads.size(); i++) {
       if (grads.get(i) == null) {
-        throw new IllegalStateException("the loss does not depend on " + params.get(i).name());
+        throw new IllegalStateException("the loss does not depend on " + trained.get(i).name());
       }
     }
 
@@ -144,14 +152,26 @@ public final class TrainGraph implements AutoCloseable {
     List<Op> readsDone = new ArrayList<>();
     clipped.forEach(g -> readsDone.add((Op) g));
     readsDone.add((Op) metrics);
-    List<Op> updates = adamw.apply(tf, params, clipped, o.dtypes.cast(lr, TFloat32.class), stepF, readsDone);
+    List<Op> updates = adamw.apply(tf, trained, clipped, o.dtypes.cast(lr, TFloat32.class), stepF, readsDone);
+    if (ema != null) {
+      updates = ema.apply(tf, trained, updates, stepF);
+    }
     trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
 
-    // ---- checkpoints: weights, optimizer slots, step (random state is a function of seed and step) ----
-    for (int i = 0; i < params.size(); i++) {
-      saved.put("model/" + params.get(i).name(), params.get(i).variable());
-      saved.put("optimizer/" + params.get(i).name() + "/m", adamw.slots().get(i).m());
-      saved.put("optimizer/" + params.get(i).name() + "/v", adamw.slots().get(i).v());
+    // ---- checkpoints: weights, optimizer slots, weight average, step (the random state is a function of seed
+    // and step). A frozen weight is its own average.
+    for (Param<TFloat32> p : params) {
+      saved.put(MODEL_PREFIX + p.name(), p.variable());
+    }
+    for (int i = 0; i < trained.size(); i++) {
+      saved.put("optimizer/" + trained.get(i).name() + "/m", adamw.slots().get(i).m());
+      saved.put("optimizer/" + trained.get(i).name() + "/v", adamw.slots().get(i).v());
+    }
+    if (ema != null) {
+      for (Param<TFloat32> p : params) {
+        int i = trained.indexOf(p);
+        saved.put(EMA_PREFIX + p.name(), i >= 0 ? ema.averages().get(i) : p.variable());
+      }
     }
     saved.put("global_step", globalStep);
     Ops c = tf.withSubScope("checkpoint");
@@ -266,6 +286,11 @@ public final class TrainGraph implements AutoCloseable {
 
   public List<Param<TFloat32>> params() {
     return store.params();
+  }
+
+  /** The parameters the optimizer updates (all of them unless --freeze-blocks). */
+  public List<Param<TFloat32>> trainedParams() {
+    return trained;
   }
 
   public Session session() {

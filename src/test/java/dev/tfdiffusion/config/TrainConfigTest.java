@@ -45,7 +45,7 @@ class TrainConfigTest {
     for (String key : keys) {
       assertTrue(flags.contains(key), "config field " + key + " has no --" + key + " flag");
     }
-    assertEquals(27, keys.size());
+    assertEquals(29, keys.size());
   }
 
   @Test

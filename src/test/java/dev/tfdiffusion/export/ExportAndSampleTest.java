@@ -36,6 +36,8 @@ class ExportAndSampleTest {
   static Path run;
   static Path model;
   static SavedModelSampler sampler;
+  static Path raw;
+  static SavedModelSampler rawSampler;
 
   @BeforeAll
   static void trainAndExport() {
@@ -43,11 +45,15 @@ class ExportAndSampleTest {
     assertEquals(0, Main.run("train", "--features", "4", "--steps", "3", "--quiet", "--out", run.toString()));
     model = run.resolve("saved_model");
     sampler = SavedModelSampler.open(model);
+    raw = dir.resolve("raw-model");
+    assertEquals(0, Main.run("export", "--checkpoint", run.toString(), "--out", raw.toString(), "--no-ema"));
+    rawSampler = SavedModelSampler.open(raw);
   }
 
   @AfterAll
   static void close() {
     sampler.close();
+    rawSampler.close();
   }
 
   @Test
@@ -58,8 +64,8 @@ class ExportAndSampleTest {
       assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("variables.data-")));
     }
     assertEquals(TrainConfig.read(run.resolve("config.json")), TrainConfig.read(model.resolve("config.json")));
-    assertEquals(List.of("forward_noise", "sample", "sample_tutorial", "serving_default", "trajectory",
-        "trajectory_tutorial"), sampler.signatureNames());
+    assertEquals(List.of("forward_noise", "sample", "sample_ddim", "sample_tutorial", "serving_default",
+        "trajectory", "trajectory_tutorial"), sampler.signatureNames());
     assertEquals(8, sampler.height());
     assertEquals(8, sampler.width());
   }
@@ -104,7 +110,7 @@ class ExportAndSampleTest {
       graph.restore(new Checkpoints(run, 3).latest(w -> {}).orElseThrow().prefix());
       fromTraining = graph.denoise(x, t);
     }
-    float[] fromSavedModel = sampler.denoise(x, t);
+    float[] fromSavedModel = rawSampler.denoise(x, t); // the last step's weights, as the training graph holds them
     double max = 0;
     for (int i = 0; i < x.length; i++) {
       max = Math.max(max, Math.abs(fromTraining[i] - fromSavedModel[i]));
@@ -134,6 +140,49 @@ class ExportAndSampleTest {
     assertEquals(Math.sqrt(s.alphaCumulative(500)) * 0.75, mean, 0.02);
     assertEquals(1 - s.alphaCumulative(500), var, 0.03);
     assertArrayEquals(xt, sampler.forwardNoise(x0, t, 3));
+  }
+
+  @Test
+  void ddimWithoutNoiseIsDeterministic() {
+    float[] noise = sampler.noise(4, 1);
+    float[] a = sampler.sampleDdim(noise, 1, 20, 0f);
+    assertArrayEquals(a, sampler.sampleDdim(noise, 99, 20, 0f), "eta 0 uses no random noise");
+    assertFalse(java.util.Arrays.equals(a, sampler.sampleDdim(noise, 99, 20, 1f)), "eta 1 does");
+    assertFalse(java.util.Arrays.equals(a, sampler.sampleDdim(noise, 1, 10, 0f)), "other timesteps, other images");
+  }
+
+  @Test
+  void ddimOverAllStepsWithEtaOneHasTheDdpmStatistics() {
+    float[] noise = sampler.noise(256, 2);
+    float[] ddpm = sampler.sample(noise, 3, false);
+    float[] ddim = sampler.sampleDdim(noise, 3, 1000, 1f);
+    double[] a = meanAndStd(ddpm);
+    double[] b = meanAndStd(ddim);
+    // same model, same x_T: the two 1000-step stochastic samplers differ only in sigma_t^2 (beta_t vs the posterior
+    // variance) and in their noise draws
+    assertEquals(a[0], b[0], 0.05 * Math.max(1, Math.abs(a[0])), "means " + a[0] + " vs " + b[0]);
+    assertEquals(a[1], b[1], 0.05 * a[1], "standard deviations " + a[1] + " vs " + b[1]);
+  }
+
+  private static double[] meanAndStd(float[] v) {
+    double mean = 0;
+    for (float x : v) {
+      mean += x / (double) v.length;
+    }
+    double var = 0;
+    for (float x : v) {
+      var += (x - mean) * (x - mean) / v.length;
+    }
+    return new double[] {mean, Math.sqrt(var)};
+  }
+
+  @Test
+  void exportUsesTheMovingAverageUnlessAskedNotTo() throws IOException {
+    assertTrue(Files.readString(model.resolve("config.json")).contains("\"weights\" : \"ema\""));
+    assertTrue(Files.readString(raw.resolve("config.json")).contains("\"weights\" : \"last-step\""));
+    float[] x = sampler.noise(2, 4);
+    int[] t = {10, 900};
+    assertFalse(java.util.Arrays.equals(sampler.denoise(x, t), rawSampler.denoise(x, t)));
   }
 
   @Test

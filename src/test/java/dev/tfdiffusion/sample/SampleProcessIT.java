@@ -45,7 +45,8 @@ class SampleProcessIT {
     assertEquals(0, train.code(), train.text());
     Output export = java("export", "--checkpoint", "run");
     assertEquals(0, export.code(), export.text());
-    assertTrue(export.text().contains("Exported step 3 of run to " + Path.of("run", "saved_model")), export.text());
+    assertTrue(export.text().contains("Exported step 3 of run to " + Path.of("run", "saved_model")
+        + " (moving-average weights)."), export.text());
     model = dir.resolve("run/saved_model");
   }
 

@@ -1,0 +1,89 @@
+package dev.tfdiffusion.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.evaluate.Evaluation;
+import dev.tfdiffusion.evaluate.Judge;
+import dev.tfdiffusion.export.ModelExport;
+import dev.tfdiffusion.sample.SampleFiles;
+import dev.tfdiffusion.sample.SavedModelSampler;
+import dev.tfdiffusion.sample.Sampler;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code evaluate}: how good are a model's samples, by an independent digit classifier. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+    description = {"Draws samples with each sampler and scores them with a digit classifier trained (once, cached) on "
+        + "the bundled digits: share recognised as the target digit, Fréchet distance to the real digits in the "
+        + "classifier's features (next to the real-vs-real floor), memorisation and diversity. Prints a table and "
+        + "writes evaluation.json."})
+public final class EvaluateCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "The SavedModel folder.")
+  Path modelDir;
+
+  @Option(names = "--count", paramLabel = "N", description = "Samples per sampler (default: ${DEFAULT-VALUE}).")
+  int count = 256;
+
+  @Option(names = "--sampler", paramLabel = "NAME", split = ",", converter = SamplerConverter.class,
+      description = "Samplers to compare, comma-separated (default: ddpm,tutorial,ddim).")
+  List<Sampler> samplers = List.of(Sampler.DDPM, Sampler.TUTORIAL, Sampler.DDIM);
+
+  @Option(names = "--sampling-steps", paramLabel = "N", description = "DDIM steps (default: ${DEFAULT-VALUE}).")
+  int samplingSteps = 50;
+
+  @Option(names = "--eta", paramLabel = "E", description = "DDIM noise scale (default: ${DEFAULT-VALUE}).")
+  float eta = 0f;
+
+  @Option(names = "--seed", paramLabel = "S", description = "Seed of the samples (default: ${DEFAULT-VALUE}).")
+  long seed = 0;
+
+  @Option(names = "--out", paramLabel = "FILE", description = "Where to write the JSON (default: evaluation.json "
+      + "beside the model folder).")
+  Path out;
+
+  @Option(names = "--overwrite", description = "Replace an existing evaluation file.")
+  boolean overwrite;
+
+  @Option(names = "--verbose", description = "Show stack traces on errors.")
+  boolean verbose;
+
+  @Override
+  public Integer call() throws IOException {
+    if (count < 2 || count > SampleCommand.MAX_COUNT) {
+      throw UserError.usage("--count must be between 2 and " + SampleCommand.MAX_COUNT + ", got " + count + ".");
+    }
+    if (samplingSteps < 1 || samplingSteps > 1000) {
+      throw UserError.usage("--sampling-steps must be between 1 and 1000, got " + samplingSteps + ".");
+    }
+    SavedModelSampler.requireSavedModelFolder(modelDir);
+    Path json = out != null ? out : modelDir.toAbsolutePath().getParent().resolve("evaluation.json");
+    SampleFiles.checkWritable(overwrite, json);
+    Path configFile = modelDir.resolve(ModelExport.CONFIG);
+    if (!Files.isRegularFile(configFile)) {
+      throw new UserError(modelDir + " has no " + ModelExport.CONFIG + "; evaluate needs the run's data settings.");
+    }
+    TrainConfig config = TrainConfig.read(configFile);
+    try (SavedModelSampler model = SavedModelSampler.open(modelDir);
+         Judge judge = Judge.load(Judge.defaultCache(), System.out)) {
+      if (model.height() != 8 || model.width() != 8) {
+        throw new UserError("evaluate judges 8x8 digits; " + modelDir + " makes " + model.height() + "x"
+            + model.width() + " images.");
+      }
+      Evaluation.Report report = Evaluation.run(model, modelDir, config, judge, count, seed, samplers,
+          samplingSteps, eta);
+      System.out.print(Evaluation.table(report));
+      Files.writeString(json, new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report) + "\n");
+      System.out.println("Wrote " + json + ".");
+    }
+    return 0;
+  }
+}
