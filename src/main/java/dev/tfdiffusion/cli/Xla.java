@@ -20,7 +20,7 @@ enum Xla {
       try {
         return Xla.valueOf(value.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw UserError.usage("--xla must be on, off or auto, got '" + value + "'.");
+        throw new picocli.CommandLine.TypeConversionException("--xla must be on, off or auto, got '" + value + "'.");
       }
     }
   }

@@ -15,10 +15,30 @@ public enum Sampler {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /** Images per sampler call: larger requests are drawn in chunks, so memory stays bounded. */
+  public static final int CHUNK = 1024;
+
   /**
-   * Images from pure noise {@code noise}; {@code steps} and {@code eta} apply to DDIM only.
+   * Images from pure noise {@code noise}; {@code steps} and {@code eta} apply to DDIM only. Chunk c of a large
+   * request uses seed + c for its sampler noise.
    */
   public float[] run(SavedModelSampler model, float[] noise, long seed, int steps, float eta) {
+    int pixels = model.height() * model.width();
+    int n = noise.length / pixels;
+    if (n <= CHUNK) {
+      return runOnce(model, noise, seed, steps, eta);
+    }
+    float[] out = new float[noise.length];
+    for (int c = 0; c * CHUNK < n; c++) {
+      int from = c * CHUNK * pixels;
+      int to = Math.min(n, (c + 1) * CHUNK) * pixels;
+      float[] part = runOnce(model, java.util.Arrays.copyOfRange(noise, from, to), seed + c, steps, eta);
+      System.arraycopy(part, 0, out, from, part.length);
+    }
+    return out;
+  }
+
+  private float[] runOnce(SavedModelSampler model, float[] noise, long seed, int steps, float eta) {
     return switch (this) {
       case DDPM -> model.sample(noise, seed, false);
       case TUTORIAL -> model.sample(noise, seed, true);

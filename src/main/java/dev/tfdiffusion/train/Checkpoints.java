@@ -181,11 +181,32 @@ public final class Checkpoints {
     }
   }
 
+  /** Old checkpoints are renamed out of the way before they are deleted, so none is ever seen half-deleted. */
   private void prune() throws IOException {
     List<Path> all = listNewestFirst();
     for (int i = keep; i < all.size(); i++) {
-      FileTrees.delete(all.get(i));
+      Path trash = root.resolve(".trash-" + all.get(i).getFileName());
+      FileTrees.delete(trash);
+      Files.move(all.get(i), trash, StandardCopyOption.ATOMIC_MOVE);
+      FileTrees.delete(trash);
     }
+  }
+
+  /** Removes what an interrupted write or prune left behind (temporary and half-deleted folders). */
+  public void removeLeftovers() throws IOException {
+    if (!Files.isDirectory(root)) {
+      return;
+    }
+    try (Stream<Path> dirs = Files.list(root)) {
+      for (Path p : dirs.filter(p -> p.getFileName().toString().startsWith(".")).toList()) {
+        FileTrees.delete(p);
+      }
+    }
+  }
+
+  /** Bytes one checkpoint of {@code parameters} float32 values with {@code copies} tensors each takes (about). */
+  public static long estimateBytes(long parameters, int copies) {
+    return parameters * 4L * copies + (1 << 20);
   }
 
   static String sha256(Path file) throws IOException {

@@ -47,6 +47,8 @@ public final class TrainGraph implements AutoCloseable {
   public static final int LEARNING_RATE = 3;
   public static final int GRAD_NORM = 4;
   public static final int STEP = 5;
+  /** 1 when the loss and the gradient norm are finite, else 0. */
+  public static final int FINITE = 6;
 
   // stream ids of the per-step random draws: seed pair = (run seed, step * STREAMS + stream)
   private static final int STREAMS = 4;
@@ -146,7 +148,9 @@ public final class TrainGraph implements AutoCloseable {
         tf.dtypes.cast(loss.penalty(), TFloat64.class),
         lr,
         tf.dtypes.cast(gradNorm, TFloat64.class),
-        stepF));
+        stepF,
+        tf.dtypes.cast(tf.math.logicalAnd(tf.math.isFinite(loss.total()), tf.math.isFinite(gradNorm)),
+            TFloat64.class)));
     // parameters change in place only after every read of them: the clipped gradients (which need all gradients)
     // and the metrics (which need the forward pass)
     List<Op> readsDone = new ArrayList<>();

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,13 +60,18 @@ public final class Trainer {
 
     Optional<Checkpoints.Checkpoint> from = Optional.empty();
     if (options.resume()) {
+      checkpoints.removeLeftovers();
       from = checkpoints.latest(message -> out.println(message));
       if (from.isEmpty()) {
         out.println("No checkpoint in " + checkpoints.root() + " yet; starting " + runDir + " from step 0.");
       }
     } else {
       Files.createDirectories(runDir);
-      Files.writeString(runDir.resolve(CONFIG), config.toJson(options.versions()));
+      Path tmp = runDir.resolve(CONFIG + ".tmp");
+      Files.writeString(tmp, config.toJson(options.versions()));
+      Files.move(tmp, runDir.resolve(CONFIG), StandardCopyOption.ATOMIC_MOVE);
+    }
+    if (!Files.exists(runDir.resolve(TRAINING_IMAGES_PNG))) {
       writeTrainingImages(runDir.resolve(TRAINING_IMAGES_PNG), train);
     }
     long firstStep = from.map(c -> c.state().step()).orElse(0L);
@@ -92,8 +98,10 @@ public final class Trainer {
       if (graph.globalStep() != firstStep) {
         throw new IllegalStateException("restored step " + graph.globalStep() + " != checkpoint step " + firstStep);
       }
+      long parameters = graph.params().stream().mapToLong(p -> p.size()).sum();
+      requireDiskSpace(runDir, parameters);
       say(String.format("Graph built in %.1f s (%,d parameters); the first step also optimises the graph.",
-          (System.nanoTime() - buildStart) / 1e9, graph.params().stream().mapToLong(p -> p.size()).sum()));
+          (System.nanoTime() - buildStart) / 1e9, parameters));
 
       long start = System.nanoTime();
       long step = firstStep;
@@ -101,6 +109,17 @@ public final class Trainer {
       while (step < lastStep && !stopRequested) {
         double[] m = graph.step();
         double loss = m[TrainGraph.LOSS];
+        if (m[TrainGraph.FINITE] == 0) {
+          log.append(new TrainLog.Row(step, loss, ema, m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM],
+              spentBefore + (System.nanoTime() - start) / 1e9, m[TrainGraph.MAIN], m[TrainGraph.PENALTY]));
+          log.flush();
+          long good = checkpoints.latest(w -> {}).map(c -> c.state().step()).orElse(-1L);
+          throw new UserError(String.format("Training diverged at step %d: the loss is %s and the gradient norm %s. "
+              + "Nothing from this step was saved; %s", step, loss, m[TrainGraph.GRAD_NORM],
+              good >= 0 ? "the last good checkpoint, step " + good + ", is untouched (start a new run with a lower "
+                  + "--lr, or resume it with --resume " + runDir + ")." : "no checkpoint was written yet (try a lower "
+                  + "--lr)."));
+        }
         ema = Double.isNaN(ema) ? loss : config.lossEmaDecay() * ema + (1 - config.lossEmaDecay()) * loss;
         elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
         log.append(new TrainLog.Row(step, loss, ema, m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM], elapsed,
@@ -182,6 +201,19 @@ public final class Trainer {
       }
     }, "checkpoint-on-interrupt"));
     return done;
+  }
+
+  /** Fails early when the disk cannot hold two checkpoints and the exported model. */
+  private void requireDiskSpace(Path runDir, long parameters) throws IOException {
+    int copies = 3 + (config.emaDecay() > 0 ? 1 : 0); // weights, Adam's m and v, the moving average
+    long checkpoint = Checkpoints.estimateBytes(parameters, copies);
+    long needed = 2 * checkpoint + Checkpoints.estimateBytes(parameters, 1) + (16L << 20);
+    long free = Files.getFileStore(runDir).getUsableSpace();
+    if (free < needed) {
+      throw new UserError(String.format("Not enough disk space in %s: training needs about %d MB (two checkpoints of "
+          + "%d MB and the exported model), but only %d MB are free.", runDir, needed >> 20, checkpoint >> 20,
+          free >> 20));
+    }
   }
 
   static void requireRunDir(Path runDir) {

@@ -2,6 +2,7 @@ package dev.tfdiffusion.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -11,7 +12,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bad input gets one clear sentence and a non-zero exit code (2 for usage errors), and nothing is written. */
+/**
+ * Bad input gets one clear sentence and a non-zero exit code (2 for usage errors), and nothing is written. Each test
+ * is a row of README's table of bad inputs.
+ */
 class CliErrorsTest {
   @TempDir
   Path dir;
@@ -93,6 +97,101 @@ class CliErrorsTest {
     assertEquals(1, o.code());
     assertEquals(data + " line 2: expected 65 comma-separated values (64 pixels and a label), found 2.", o.err());
     assertFalse(Files.exists(out.resolve("config.json")));
+  }
+
+  private Outcome trainOn(String content, String... more) throws IOException {
+    Path data = dir.resolve("digits.csv");
+    Files.writeString(data, content);
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--data", data.toString(),
+        "--out", dir.resolve("r").toString()));
+    args.addAll(java.util.List.of(more));
+    Outcome o = run(args.toArray(new String[0]));
+    assertFalse(Files.exists(dir.resolve("r").resolve("config.json")), "nothing written");
+    return o;
+  }
+
+  @Test
+  void dataFileMissing() {
+    Outcome o = run("train", "--data", dir.resolve("none.csv").toString(), "--out", dir.resolve("r").toString());
+    assertEquals(1, o.code());
+    assertEquals("Data file " + dir.resolve("none.csv") + " does not exist.", o.err());
+  }
+
+  @Test
+  void dataFileEmpty() throws IOException {
+    Outcome o = trainOn("");
+    assertEquals(1, o.code());
+    assertEquals(dir.resolve("digits.csv") + " holds no images.", o.err());
+  }
+
+  @Test
+  void dataValueNotANumber() throws IOException {
+    Outcome o = trainOn("0,".repeat(63) + "zero,1\n");
+    assertEquals(1, o.code());
+    assertEquals(dir.resolve("digits.csv") + " line 1: value 64 is 'zero', not a whole number.", o.err());
+  }
+
+  @Test
+  void dataPixelOutOfRange() throws IOException {
+    Outcome o = trainOn("0,".repeat(10) + "-1," + "0,".repeat(53) + "1\n");
+    assertEquals(1, o.code());
+    assertEquals(dir.resolve("digits.csv") + " line 1: pixel 11 is -1, outside 0..16.", o.err());
+  }
+
+  @Test
+  void dataLabelOutOfRange() throws IOException {
+    Outcome o = trainOn("0,".repeat(64) + "11\n");
+    assertEquals(1, o.code());
+    assertEquals(dir.resolve("digits.csv") + " line 1: label is 11, outside 0..9.", o.err());
+  }
+
+  @Test
+  void splitLeavesNoTrainingImages() throws IOException {
+    Outcome o = trainOn("0,".repeat(64) + "1\n", "--test-fraction", "0.5");
+    assertEquals(1, o.code());
+    assertEquals("A test fraction of 0.5 leaves no training images of the 1 selected.", o.err());
+  }
+
+  @Test
+  void negativeBatchSize() {
+    Outcome o = run("train", "--batch-size", "-3", "--out", dir.resolve("r").toString());
+    assertEquals(2, o.code());
+    assertEquals("--batch-size must be 0 (the whole training set) or positive, got -3.", o.err());
+  }
+
+  @Test
+  void outputFolderThatCannotBeCreated() throws IOException {
+    Path file = Files.writeString(dir.resolve("plain-file"), "x");
+    Outcome o = run("train", "--out", file.resolve("run").toString());
+    assertEquals(1, o.code());
+    assertTrue(o.err().startsWith("Cannot create run folder " + file.resolve("run") + ": "), o.err());
+    assertEquals(1, o.err().lines().count());
+  }
+
+  @Test
+  void outputFolderThatIsAFile() throws IOException {
+    Path file = Files.writeString(dir.resolve("plain-file"), "x");
+    Outcome o = run("train", "--out", file.toString());
+    assertEquals(2, o.code());
+    assertEquals("--out " + file + " is a file, not a folder.", o.err());
+    assertEquals("x", Files.readString(file));
+  }
+
+  @Test
+  void nonEmptyFolderThatIsNotARun() throws IOException {
+    Path other = Files.createDirectories(dir.resolve("photos"));
+    Files.writeString(other.resolve("holiday.jpg"), "x");
+    Outcome o = run("train", "--out", other.toString());
+    assertEquals(2, o.code());
+    assertEquals(other + " is not empty and holds no run; choose a new or empty --out folder.", o.err());
+  }
+
+  @Test
+  void badXlaValue() {
+    Outcome o = run("train", "--xla", "maybe");
+    assertEquals(2, o.code());
+    assertTrue(o.err().startsWith("Invalid value for option '--xla': --xla must be on, off or auto, got 'maybe'."),
+        o.err());
   }
 
   @Test

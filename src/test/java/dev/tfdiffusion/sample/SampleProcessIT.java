@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfdiffusion.ChildProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,31 +18,19 @@ import org.junit.jupiter.api.io.TempDir;
  * export it, and sample from the SavedModel alone.
  */
 class SampleProcessIT {
-  static final Path JAR = Path.of("target/tf-diffusion.jar").toAbsolutePath();
-
   @TempDir
   static Path dir;
   static Path model;
 
-  record Output(int code, String text) {}
-
-  static Output java(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", JAR.toString()));
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
-    Process p = pb.start();
-    String text = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(10, TimeUnit.MINUTES));
-    return new Output(p.exitValue(), text);
+  static ChildProcess.Output java(String... args) throws IOException, InterruptedException {
+    return ChildProcess.run(dir, args);
   }
 
   @BeforeAll
   static void trainAndExport() throws Exception {
-    Output train = java("train", "--features", "4", "--steps", "3", "--no-export", "--out", "run");
+    ChildProcess.Output train = java("train", "--features", "4", "--steps", "3", "--no-export", "--out", "run");
     assertEquals(0, train.code(), train.text());
-    Output export = java("export", "--checkpoint", "run");
+    ChildProcess.Output export = java("export", "--checkpoint", "run");
     assertEquals(0, export.code(), export.text());
     assertTrue(export.text().contains("Exported step 3 of run to " + Path.of("run", "saved_model")
         + " (moving-average weights)."), export.text());
@@ -54,7 +41,7 @@ class SampleProcessIT {
   void sameSeedSameCsvOtherSeedOtherCsv() throws Exception {
     for (String[] a : List.of(new String[] {"a.png", "7"}, new String[] {"b.png", "7"},
         new String[] {"c.png", "8"})) {
-      Output o = java("sample", "--model", model.toString(), "--count", "16", "--seed", a[1], "--out", a[0]);
+      ChildProcess.Output o = java("sample", "--model", model.toString(), "--count", "16", "--seed", a[1], "--out", a[0]);
       assertEquals(0, o.code(), o.text());
     }
     String a = Files.readString(dir.resolve("a.csv"));
@@ -67,14 +54,14 @@ class SampleProcessIT {
 
   @Test
   void devicesListsTheCpu() throws Exception {
-    Output o = java("devices");
+    ChildProcess.Output o = java("devices");
     assertEquals(0, o.code(), o.text());
     assertTrue(o.text().contains("/job:localhost/replica:0/task:0/device:CPU:0"), o.text());
   }
 
   @Test
   void badModelIsOneLineAndExitCodeOne() throws Exception {
-    Output o = java("sample", "--model", "nowhere");
+    ChildProcess.Output o = java("sample", "--model", "nowhere");
     assertEquals(1, o.code());
     assertEquals("Model folder nowhere does not exist.", o.text().strip());
   }
