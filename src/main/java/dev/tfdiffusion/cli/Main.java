@@ -2,6 +2,9 @@ package dev.tfdiffusion.cli;
 
 import dev.tfdiffusion.UserError;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,7 +14,8 @@ import picocli.CommandLine.Command;
     versionProvider = Versions.class,
     description = "Trains the JAX tutorial's diffusion model on 8x8 digits as one static TensorFlow Java graph.",
     subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, EvaluateCommand.class,
-        SummaryCommand.class, BenchCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
+        SummaryCommand.class, BenchCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class,
+        AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -29,6 +33,7 @@ public final class Main implements Runnable {
   /** As {@link #run(String...)}, with error messages going to {@code err}. */
   public static int run(PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
+    manPageStyle(cli);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(Main::handleFailure);
     cli.setParameterExceptionHandler(Main::handleUsageError);
@@ -38,6 +43,33 @@ public final class Main implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(new CommandLine(this), "Missing command: choose one of train, sample, export, evaluate, summary, bench, devices.");
+  }
+
+  /** Every command's --help laid out like a man page: NAME, SYNOPSIS, DESCRIPTION, OPTIONS, EXIT STATUS. */
+  static void manPageStyle(CommandLine cli) {
+    CommandLine.Model.UsageMessageSpec u = cli.getCommandSpec().usageMessage();
+    String[] description = u.description();
+    String summary = description.length > 0 ? description[0] : "";
+    int dot = summary.indexOf(". ");
+    Map<String, String> exitCodes = new LinkedHashMap<>();
+    exitCodes.put(" 0", "success");
+    exitCodes.put(" 1", "failure: bad input file or model, diverged run, full disk");
+    exitCodes.put(" 2", "usage error: unknown or impossible option");
+    u.headerHeading("NAME%n")
+        .header("  " + cli.getCommandSpec().qualifiedName("-") + " - "
+            + (dot > 0 ? summary.substring(0, dot + 1) : summary))
+        .synopsisHeading("%nSYNOPSIS%n  ")
+        .descriptionHeading("%nDESCRIPTION%n")
+        .parameterListHeading("%nPARAMETERS%n")
+        .optionListHeading("%nOPTIONS%n")
+        .commandListHeading("%nCOMMANDS%n")
+        .exitCodeListHeading("%nEXIT STATUS%n")
+        .exitCodeList(exitCodes)
+        .footerHeading("%nSEE ALSO%n")
+        .footer("  README.md of tf-diffusion; 'tf-diffusion <command> --help' for each command.");
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      manPageStyle(sub);
+    }
   }
 
   private static int handleUsageError(CommandLine.ParameterException e, String[] args) {

@@ -41,6 +41,10 @@ public final class TrainCommand implements Callable<Integer> {
           + "exactly: features 64, 5000 steps, seed 42).")
   String preset = Presets.DEFAULT;
 
+  @Option(names = "--config", paramLabel = "FILE.json",
+      description = "Start from a config.json (as every run writes) instead of a preset; other options override it.")
+  Path configFile;
+
   @Option(names = "--out", paramLabel = "DIR",
       description = "Run folder (default: graphs/<preset>-digit<d>-<date-time>).")
   Path out;
@@ -70,11 +74,17 @@ public final class TrainCommand implements Callable<Integer> {
   boolean verbose;
 
   // ---- TrainConfig fields (names must equal TrainConfig.keys()) ----
-  @Option(names = "--digit", paramLabel = "D", description = "Digit to learn, 0..9, or 'all' (default: 1).")
+  @Option(names = {"--digit", "--label"}, paramLabel = "D",
+      description = "Digit (label) to learn, 0..9, or 'all' for every image (default: 1).")
   String digit;
-  @Option(names = "--data", paramLabel = "FILE",
-      description = "Digits CSV (64 pixels 0..16 and a label per line; .gz allowed) instead of the bundled data.")
+  @Option(names = "--data", paramLabel = "PATH",
+      description = "Train on PATH instead of the bundled digits: a CSV in their format (64 pixels 0..16 and a label "
+          + "per line), an MNIST IDX images file (labels found beside it), or a folder of PNG/JPEG images "
+          + "(sub-folders 0..9 give labels); .gz allowed for files.")
   String data;
+  @Option(names = "--image-size", paramLabel = "N",
+      description = "Resize every image to N x N; 0 keeps the stored size (default: 0).")
+  Integer imageSize;
   @Option(names = "--test-fraction", paramLabel = "F", description = "Held-out share, rounded up (default: 0.05).")
   Double testFraction;
   @Option(names = "--split-seed", paramLabel = "N", description = "Seed of the train/test split (default: 42).")
@@ -138,6 +148,9 @@ public final class TrainCommand implements Callable<Integer> {
   Double lossEmaDecay;
   @Option(names = "--log-every", paramLabel = "N", description = "Steps between log lines (default: 100).")
   Integer logEvery;
+  @Option(names = "--sample-every", paramLabel = "N",
+      description = "Steps between TensorBoard sample grids (16 DDIM-50 samples); 0 = none (default: 500).")
+  Integer sampleEvery;
   @Option(names = "--checkpoint-every", paramLabel = "N",
       description = "Steps between checkpoints (quick: 500, tutorial: 1000).")
   Integer checkpointEvery;
@@ -150,8 +163,8 @@ public final class TrainCommand implements Callable<Integer> {
     TrainConfig config;
     Path runDir;
     if (resume != null) {
-      if (!overrides.isEmpty() || out != null || overwrite || spec.commandLine().getParseResult()
-          .hasMatchedOption("--preset")) {
+      if (!overrides.isEmpty() || out != null || overwrite || configFile != null
+          || spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
         throw UserError.usage("--resume continues " + resume + " with its own config.json; drop "
             + String.join(", ", matchedNames(overrides)) + " (start a new run to change settings).");
       }
@@ -159,7 +172,10 @@ public final class TrainCommand implements Callable<Integer> {
       requireRun(runDir);
       config = TrainConfig.read(runDir.resolve(Trainer.CONFIG)).validate();
     } else {
-      TrainConfig base = Presets.named(preset);
+      if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
+        throw UserError.usage("Give either --config or --preset, not both.");
+      }
+      TrainConfig base = configFile != null ? TrainConfig.read(configFile).validate() : Presets.named(preset);
       if (overrides.containsKey("steps") && !overrides.containsKey("warmup-steps")) {
         // keep the preset's warm-up share of the run (the tutorial's 1000 of 5000) when only the length changes
         overrides.put("warmup-steps", (int) ((long) base.warmupSteps() * steps / base.steps()));
@@ -192,9 +208,11 @@ public final class TrainCommand implements Callable<Integer> {
     List<String> keys = TrainConfig.keys();
     Map<String, Object> overrides = new LinkedHashMap<>();
     for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
-      String key = o.longestName().substring(2);
-      if (keys.contains(key)) {
-        overrides.put(key, o.getValue());
+      for (String name : o.names()) {
+        if (keys.contains(name.substring(2))) {
+          overrides.put(name.substring(2), o.getValue());
+          break;
+        }
       }
     }
     return overrides;
@@ -204,6 +222,9 @@ public final class TrainCommand implements Callable<Integer> {
     List<String> names = new java.util.ArrayList<>(overrides.keySet().stream().map(k -> "--" + k).toList());
     if (out != null) {
       names.add("--out");
+    }
+    if (configFile != null) {
+      names.add("--config");
     }
     if (overwrite) {
       names.add("--overwrite");

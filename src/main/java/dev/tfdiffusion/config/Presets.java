@@ -32,24 +32,24 @@ public final class Presets {
 
   /** The tutorial's hyperparameters exactly. */
   public static TrainConfig tutorial() {
-    return new TrainConfig(TUTORIAL, "1", null, 0.05, 42,
+    return new TrainConfig(TUTORIAL, "1", null, 0, 0.05, 42,
         TUTORIAL_FEATURES, 128,
         1000, 1e-4, 0.02,
         TUTORIAL_STEPS, 0, TUTORIAL_LR, TUTORIAL_WARMUP, 0.01, 2e-5, 0.9, 0.999, 1e-8, 0.3, 0.5, 0.02, false,
         TUTORIAL_SEED, EMA_DECAY,
-        0.99, 100, 1000, 3);
+        0.99, 100, 500, 1000, 3);
   }
 
   /** The default: the tutorial's model and loss at a smaller width, fewer steps and a higher peak learning rate. */
   public static TrainConfig quick() {
     TrainConfig t = tutorial();
-    return new TrainConfig(QUICK, t.digit(), t.data(), t.testFraction(), t.splitSeed(),
+    return new TrainConfig(QUICK, t.digit(), t.data(), t.imageSize(), t.testFraction(), t.splitSeed(),
         QUICK_FEATURES, t.timeEmbedding(),
         t.diffusionSteps(), t.betaStart(), t.betaEnd(),
         QUICK_STEPS, t.batchSize(), QUICK_LR, QUICK_WARMUP, t.lrFinalFraction(), t.weightDecay(), t.adamBeta1(),
         t.adamBeta2(), t.adamEpsilon(), t.clipValue(), t.clipNorm(), t.penaltyWeight(), t.freezeBlocks(),
         t.seed(), t.emaDecay(),
-        t.lossEmaDecay(), t.logEvery(), 500, t.keepCheckpoints());
+        t.lossEmaDecay(), t.logEvery(), t.sampleEvery(), 500, t.keepCheckpoints());
   }
 
   public static Map<String, TrainConfig> all() {

@@ -23,6 +23,7 @@ public record TrainConfig(
     // data
     String digit,
     String data,
+    int imageSize,
     double testFraction,
     long splitSeed,
     // model
@@ -51,6 +52,7 @@ public record TrainConfig(
     // bookkeeping
     double lossEmaDecay,
     int logEvery,
+    int sampleEvery,
     int checkpointEvery,
     int keepCheckpoints) {
 
@@ -72,6 +74,9 @@ public record TrainConfig(
   /** Checks that the values describe a run that can exist; throws a usage error naming the flag otherwise. */
   public TrainConfig validate() {
     positive("features", features);
+    if (imageSize < 0 || imageSize == 1 || imageSize > 512) {
+      throw UserError.usage("--image-size must be 0 (as stored) or between 2 and 512, got " + imageSize + ".");
+    }
     positive("time-embedding", timeEmbedding);
     if (timeEmbedding % 2 != 0 || timeEmbedding < 4) {
       throw UserError.usage("--time-embedding must be an even number of at least 4, got " + timeEmbedding + ".");
@@ -110,6 +115,9 @@ public record TrainConfig(
           + ".");
     }
     positive("log-every", logEvery);
+    if (sampleEvery < 0) {
+      throw UserError.usage("--sample-every must be 0 (off) or positive, got " + sampleEvery + ".");
+    }
     positive("checkpoint-every", checkpointEvery);
     positive("keep-checkpoints", keepCheckpoints);
     if (!ALL_DIGITS.equals(digit) && !digit.matches("[0-9]")) {

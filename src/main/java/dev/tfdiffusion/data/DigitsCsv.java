@@ -48,12 +48,16 @@ public final class DigitsCsv {
     }
   }
 
-  static Images read(InputStream raw, String name) throws IOException {
+  /** {@code raw}, decompressed if it starts with the gzip magic. */
+  static InputStream maybeGunzip(InputStream raw) throws IOException {
     PushbackInputStream in = new PushbackInputStream(raw, 2);
     byte[] magic = in.readNBytes(2);
     in.unread(magic);
-    InputStream body = magic.length == 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b
-        ? new GZIPInputStream(in) : in;
+    return magic.length == 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b ? new GZIPInputStream(in) : in;
+  }
+
+  static Images read(InputStream raw, String name) throws IOException {
+    InputStream body = maybeGunzip(raw);
     BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
     int columns = SIDE * SIDE + 1;
     List<float[]> rows = new ArrayList<>();

@@ -9,10 +9,13 @@ public final class TrainingData {
   private TrainingData() {}
 
   public static Images.Split load(TrainConfig config) {
-    Images all = config.data() == null ? DigitsCsv.bundled() : DigitsCsv.read(Path.of(config.data()));
+    Images all = DataSources.load(config.data(), config.imageSize());
     String source = config.data() == null ? "the bundled digits" : config.data();
     Images selected = all;
     if (config.digitLabel() >= 0) {
+      if (java.util.Arrays.stream(all.labels()).allMatch(l -> l < 0)) {
+        throw UserError.usage(source + " has no labels; train on all of it with --digit all.");
+      }
       selected = all.withLabel(config.digitLabel());
       if (selected.count() == 0) {
         throw new UserError(source + " holds no images of digit " + config.digit() + ".");

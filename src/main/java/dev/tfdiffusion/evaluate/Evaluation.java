@@ -1,7 +1,7 @@
 package dev.tfdiffusion.evaluate;
 
 import dev.tfdiffusion.config.TrainConfig;
-import dev.tfdiffusion.data.DigitsCsv;
+import dev.tfdiffusion.data.DataSources;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.sample.SavedModelSampler;
@@ -18,13 +18,13 @@ import java.util.Random;
  *   <li>recognised: share of samples the judge classifies as the target digit, and its mean probability for it;
  *   <li>Fréchet distance between samples and the real images of the digit in the judge's features, next to the
  *       floor: the same distance between two random halves of those real images;
- *   <li>memorised: share of samples whose nearest training image is closer than 99 % of the distances between two
- *       training images;
+ *   <li>memorised: share of samples nearer to a training image than 99 % of the training images are to their own
+ *       nearest other training image (so about 1 % of fresh real digits would count);
  *   <li>diversity: mean pairwise distance of the samples over that of the real images.
  * </ul>
  */
 public final class Evaluation {
-  /** Distances between distinct training images below this quantile count as "nearly identical". */
+  /** Nearest-neighbour distances below this quantile of the training images' own count as "nearly identical". */
   public static final double MEMORISATION_QUANTILE = 0.01;
 
   private Evaluation() {}
@@ -40,7 +40,7 @@ public final class Evaluation {
 
   public static Report run(SavedModelSampler model, Path modelDir, TrainConfig config, Judge judge, int count,
                            long seed, List<Sampler> samplers, int ddimSteps, float eta) {
-    Images all = config.data() == null ? DigitsCsv.bundled() : DigitsCsv.read(Path.of(config.data()));
+    Images all = DataSources.load(config.data(), config.imageSize());
     int digit = config.digitLabel();
     Images real = digit < 0 ? all : all.withLabel(digit);
     Images training = TrainingData.load(config).train();
@@ -48,7 +48,7 @@ public final class Evaluation {
 
     double[][] realFeatures = judge.classify(real.pixels(), real.count()).features();
     double floor = halvesDistance(realFeatures, seed);
-    double threshold = Metrics.pairwiseDistanceQuantile(training.pixels(), pixels, MEMORISATION_QUANTILE);
+    double threshold = Metrics.nearestNeighbourQuantile(training.pixels(), pixels, MEMORISATION_QUANTILE);
     double realSpread = Metrics.meanPairwiseDistance(real.pixels(), pixels);
 
     List<Score> scores = new ArrayList<>();

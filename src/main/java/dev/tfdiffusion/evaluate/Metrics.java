@@ -98,18 +98,23 @@ public final class Metrics {
     return pairs == 0 ? 0 : sum / pairs;
   }
 
-  /** The {@code q} quantile (0..1, lower interpolation) of the distances between distinct images of a set. */
-  public static double pairwiseDistanceQuantile(float[] images, int pixels, double q) {
+  /**
+   * The {@code q} quantile (0..1, lower) of each image's distance to its nearest other image in the set: how close
+   * real images of the set come to one another.
+   */
+  public static double nearestNeighbourQuantile(float[] images, int pixels, double q) {
     int n = images.length / pixels;
-    double[] d = new double[n * (n - 1) / 2];
-    int k = 0;
+    double[] nearest = new double[n];
+    Arrays.fill(nearest, Double.POSITIVE_INFINITY);
     for (int i = 0; i < n; i++) {
       for (int j = i + 1; j < n; j++) {
-        d[k++] = distance(images, i, images, j, pixels);
+        double d = distance(images, i, images, j, pixels);
+        nearest[i] = Math.min(nearest[i], d);
+        nearest[j] = Math.min(nearest[j], d);
       }
     }
-    Arrays.sort(d);
-    return d[(int) Math.floor(q * (d.length - 1))];
+    Arrays.sort(nearest);
+    return nearest[(int) Math.floor(q * (n - 1))];
   }
 
   /** Share of {@code samples} whose nearest image of {@code training} is closer than {@code threshold}. */

@@ -3,6 +3,7 @@ package dev.tfdiffusion.export;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.diffusion.ForwardProcess;
 import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.diffusion.SamplerLoop;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
@@ -87,7 +88,7 @@ public final class InferenceGraph implements AutoCloseable {
     Placeholder<TInt32> ddimSteps = d.withName("steps").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TFloat32> eta = d.withName("eta").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     Operand<TFloat32> ddim = loop.buildDdim(d, "sampler", trained, ddimNoise, ddimSeed,
-        evenlySpaced(d, ddimSteps, steps), eta);
+        SamplerLoop.evenlySpaced(d, ddimSteps, steps), eta);
     signatures.add(Signature.builder(Signatures.SAMPLE_DDIM).input("noise", ddimNoise).input("seed", ddimSeed)
         .input("steps", ddimSteps).input("eta", eta).output("images", d.withName("images").identity(ddim)).build());
 
@@ -97,7 +98,7 @@ public final class InferenceGraph implements AutoCloseable {
       Placeholder<TFloat32> noise = k.withName("noise").placeholder(TFloat32.class, Placeholder.shape(images));
       Placeholder<TInt64> seed = k.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TInt32> frames = k.withName("frames").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
-      Operand<TInt32> times = evenlySpaced(k, frames, steps);
+      Operand<TInt32> times = SamplerLoop.evenlySpaced(k, frames, steps);
       NoiseSchedule schedule = key.equals(Signatures.TRAJECTORY) ? trained : tutorial;
       SamplerLoop.Outputs out = loop.build(k, "sampler", schedule, steps, noise, seed, times);
       signatures.add(Signature.builder(key).input("noise", noise).input("seed", seed).input("frames", frames)
@@ -133,16 +134,6 @@ public final class InferenceGraph implements AutoCloseable {
     restore = c.withControlDependencies(assigns).withName("restore_all").noOp();
 
     session = new Session(graph, sessionConfig);
-  }
-
-  /** round((T - 1) * (1 - k / (K - 1))) for k = 0 .. K-1: T-1 down to 0 (just T-1 when K = 1). */
-  private static Operand<TInt32> evenlySpaced(Ops tf, Operand<TInt32> frames, int steps) {
-    Operand<TFloat32> k = tf.dtypes.cast(tf.range(tf.constant(0), frames, tf.constant(1)), TFloat32.class);
-    Operand<TFloat32> last = tf.math.maximum(tf.dtypes.cast(tf.math.sub(frames, tf.constant(1)), TFloat32.class),
-        tf.constant(1f));
-    Operand<TFloat32> t = tf.math.mul(tf.constant((float) (steps - 1)), tf.math.sub(tf.constant(1f),
-        tf.math.div(k, last)));
-    return tf.dtypes.cast(tf.math.round(t), TInt32.class);
   }
 
   @SuppressWarnings("unchecked")

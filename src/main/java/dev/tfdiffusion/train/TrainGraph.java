@@ -4,6 +4,7 @@ import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.diffusion.ForwardProcess;
 import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.diffusion.SamplerLoop;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
@@ -49,6 +50,11 @@ public final class TrainGraph implements AutoCloseable {
   public static final int STEP = 5;
   /** 1 when the loss and the gradient norm are finite, else 0. */
   public static final int FINITE = 6;
+  /** The loss's moving average (the tutorial's, decay 0.99) after this step. */
+  public static final int EMA_LOSS = 7;
+  /** Samples in the TensorBoard grid (4 x 4) and their DDIM steps. */
+  private static final int GRID = 4;
+  private static final int GRID_DDIM_STEPS = 50;
 
   // stream ids of the per-step random draws: seed pair = (run seed, step * STREAMS + stream)
   private static final int STREAMS = 4;
@@ -72,6 +78,7 @@ public final class TrainGraph implements AutoCloseable {
   private final Operand<TInt32> timesteps;
   private final Operand<TFloat32> prediction;
   private final List<Param<TFloat32>> trained;
+  private final Summaries summaries;
 
   /** Checkpoint names of the weights' moving averages: {@code ema/<weight>}; the weights are {@code model/<weight>}. */
   public static final String EMA_PREFIX = "ema/";
@@ -142,6 +149,12 @@ public final class TrainGraph implements AutoCloseable {
     clipped = GradientClipping.byGlobalNorm(o, clipped, GradientClipping.globalNorm(o, clipped), config.clipNorm());
     Operand<TFloat64> lr = new LearningRateSchedule(config.lr(), config.warmupSteps(), config.steps(),
         config.lrFinalFraction()).build(o, stepF);
+    // the loss's moving average, in the graph so that TensorBoard and checkpoints carry it
+    Variable<TFloat64> lossEma = tf.withName("loss_ema").variable(tf.withInitScope().constant(0.0));
+    Operand<TFloat64> lossValue = tf.dtypes.cast(loss.total(), TFloat64.class);
+    double d = config.lossEmaDecay();
+    Operand<TFloat64> lossEmaNext = tf.select(tf.math.equal(step, tf.constant(0L)), lossValue,
+        tf.math.add(tf.math.mul(tf.constant(d), lossEma), tf.math.mul(tf.constant(1 - d), lossValue)));
     metrics = tf.withName("metrics").stack(List.of(
         tf.dtypes.cast(loss.total(), TFloat64.class),
         tf.dtypes.cast(loss.main(), TFloat64.class),
@@ -150,7 +163,8 @@ public final class TrainGraph implements AutoCloseable {
         tf.dtypes.cast(gradNorm, TFloat64.class),
         stepF,
         tf.dtypes.cast(tf.math.logicalAnd(tf.math.isFinite(loss.total()), tf.math.isFinite(gradNorm)),
-            TFloat64.class)));
+            TFloat64.class),
+        lossEmaNext));
     // parameters change in place only after every read of them: the clipped gradients (which need all gradients)
     // and the metrics (which need the forward pass)
     List<Op> readsDone = new ArrayList<>();
@@ -160,7 +174,36 @@ public final class TrainGraph implements AutoCloseable {
     if (ema != null) {
       updates = ema.apply(tf, trained, updates, stepF);
     }
+    updates = new ArrayList<>(updates);
+    updates.add(tf.withControlDependencies(List.of((Op) metrics)).assign(lossEma, lossEmaNext));
+    Map<String, Operand<TFloat32>> scalars = new LinkedHashMap<>();
+    scalars.put("loss", loss.total());
+    scalars.put("ema_loss", tf.dtypes.cast(lossEmaNext, TFloat32.class));
+    scalars.put("main_loss", loss.main());
+    scalars.put("penalty", loss.penalty());
+    scalars.put("learning_rate", o.dtypes.cast(lr, TFloat32.class));
+    scalars.put("grad_norm", gradNorm);
+    summaries = new Summaries(tf);
+    updates.addAll(summaries.scalars(tf, step, scalars));
     trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
+
+    // a grid of DDIM samples from fixed noise, with the weights' moving average where there is one
+    if (config.sampleEvery() > 0) {
+      Ops g = tf.withSubScope("sample_grid");
+      List<Param<TFloat32>> weights = new ArrayList<>();
+      for (Param<TFloat32> p : params) {
+        int i = trained.indexOf(p);
+        Operand<TFloat32> read = ema != null && i >= 0 ? g.identity(ema.averages().get(i)) : p.read();
+        weights.add(new Param<>(p.name(), p.shape(), p.init(), p.variable(), read, null));
+      }
+      Operand<TFloat32> gridNoise = g.random.statelessRandomNormal(
+          g.constant(new long[] {GRID * GRID, height, width, 1}), g.constant(new long[] {config.seed(), -1}));
+      Operand<TFloat32> samples = new SamplerLoop(graph, net, weights, Shape.of(-1, height, width, 1)).buildDdim(g,
+          "sampler", NoiseSchedule.clippedCosine(config.diffusionSteps(), config.betaStart(), config.betaEnd()),
+          gridNoise, g.constant(config.seed()), SamplerLoop.evenlySpaced(g, g.constant(GRID_DDIM_STEPS),
+              config.diffusionSteps()), g.constant(0f));
+      summaries.images(tf, step, samples, GRID, height, width);
+    }
 
     // ---- checkpoints: weights, optimizer slots, weight average, step (the random state is a function of seed
     // and step). A frozen weight is its own average.
@@ -178,6 +221,7 @@ public final class TrainGraph implements AutoCloseable {
       }
     }
     saved.put("global_step", globalStep);
+    saved.put("loss_ema", lossEma);
     Ops c = tf.withSubScope("checkpoint");
     checkpointPrefix = c.withName("prefix").placeholder(TString.class, Placeholder.shape(Shape.scalar()));
     Operand<TString> names = c.array(saved.keySet().toArray(new String[0]));
@@ -279,6 +323,25 @@ public final class TrainGraph implements AutoCloseable {
       out.copyTo(DataBuffers.of(values, false, false));
       return values;
     }
+  }
+
+  /** Starts TensorBoard event files in {@code <run>/tensorboard}; the graph itself is written when {@code graph}. */
+  public void openSummaries(java.nio.file.Path runDir, boolean writeGraph) {
+    summaries.open(session, runDir.resolve(Summaries.DIR).toAbsolutePath().toString(),
+        writeGraph ? graph.toGraphDef().toByteArray() : null);
+  }
+
+  /** Writes the sample grid for the current step (when --sample-every is on). */
+  public void writeSampleGrid() {
+    summaries.writeImages(session);
+  }
+
+  public void flushSummaries() {
+    summaries.flush(session);
+  }
+
+  public void closeSummaries() {
+    summaries.close(session);
   }
 
   /** Number of updates done so far. */

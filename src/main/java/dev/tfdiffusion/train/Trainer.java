@@ -95,6 +95,7 @@ public final class Trainer {
              Duration.ofMillis((long) (spentBefore * 1000)))) {
       graph.loadImages(train);
       from.ifPresent(c -> graph.restore(c.prefix()));
+      graph.openSummaries(runDir, from.isEmpty());
       if (graph.globalStep() != firstStep) {
         throw new IllegalStateException("restored step " + graph.globalStep() + " != checkpoint step " + firstStep);
       }
@@ -107,6 +108,9 @@ public final class Trainer {
       long step = firstStep;
       double elapsed = spentBefore;
       while (step < lastStep && !stopRequested) {
+        if (config.sampleEvery() > 0 && step % config.sampleEvery() == 0) {
+          graph.writeSampleGrid();
+        }
         double[] m = graph.step();
         double loss = m[TrainGraph.LOSS];
         if (m[TrainGraph.FINITE] == 0) {
@@ -120,7 +124,7 @@ public final class Trainer {
                   + "--lr, or resume it with --resume " + runDir + ")." : "no checkpoint was written yet (try a lower "
                   + "--lr)."));
         }
-        ema = Double.isNaN(ema) ? loss : config.lossEmaDecay() * ema + (1 - config.lossEmaDecay()) * loss;
+        ema = m[TrainGraph.EMA_LOSS];
         elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
         log.append(new TrainLog.Row(step, loss, ema, m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM], elapsed,
             m[TrainGraph.MAIN], m[TrainGraph.PENALTY]));
@@ -135,9 +139,13 @@ public final class Trainer {
         }
       }
       boolean finished = step >= config.steps();
+      if (finished && config.sampleEvery() > 0) {
+        graph.writeSampleGrid(); // the final samples
+      }
       if (!finished && step % config.checkpointEvery() != 0) {
         checkpoint(graph, log, checkpoints, step, ema, elapsed, runDir);
       }
+      graph.closeSummaries();
       progress.close();
       if (finished) {
         say(String.format("Finished %d steps in %.1f s; EMA loss %.4f. Outputs in %s", step, elapsed, ema, runDir));
@@ -151,6 +159,7 @@ public final class Trainer {
   private void checkpoint(TrainGraph graph, TrainLog log, Checkpoints checkpoints, long step, double ema,
                           double elapsed, Path runDir) {
     log.flush(); // rows up to the checkpoint must be on disk before it claims them
+    graph.flushSummaries();
     checkpoints.write(step, ema, elapsed, graph::save);
     try {
       writeLossPlot(runDir);

@@ -98,9 +98,12 @@ class TrainRunTest {
 
   @Test
   void sameSeedGivesIdenticalLossesAndOtherSeedsDoNot() throws IOException {
+    // the second run starts from the first one's config.json: the same seed, and a reproduced run
     Path again = dir.resolve("again");
-    assertEquals(0, Main.run(with(RUN, "--out", again.toString())));
+    assertEquals(0, Main.run("train", "--config", first.resolve("config.json").toString(), "--quiet", "--no-export",
+        "--out", again.toString()));
     assertArrayEqualsExactly(losses(first), losses(again));
+    assertEquals(TrainConfig.read(first.resolve("config.json")), TrainConfig.read(again.resolve("config.json")));
 
     Path other = dir.resolve("other-seed");
     assertEquals(0, Main.run("train", "--features", "8", "--steps", "3", "--seed", "7", "--quiet", "--no-export",

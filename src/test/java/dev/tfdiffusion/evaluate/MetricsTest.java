@@ -31,8 +31,12 @@ class MetricsTest {
     // three 2-pixel images at (0,0), (3,4), (6,8): distances 5, 5, 10
     float[] images = {0, 0, 3, 4, 6, 8};
     assertEquals(20.0 / 3, Metrics.meanPairwiseDistance(images, 2), 1e-9);
-    assertEquals(5.0, Metrics.pairwiseDistanceQuantile(images, 2, 0.01), 1e-9);
-    assertEquals(10.0, Metrics.pairwiseDistanceQuantile(images, 2, 1.0), 1e-9);
+    // nearest other image: 5, 5, 5
+    assertEquals(5.0, Metrics.nearestNeighbourQuantile(images, 2, 0.01), 1e-9);
+    float[] spread = {0, 0, 1, 0, 5, 0, 12, 0};  // nearest: 1, 1, 4, 7
+    assertEquals(1.0, Metrics.nearestNeighbourQuantile(spread, 2, 0.0), 1e-9);
+    assertEquals(4.0, Metrics.nearestNeighbourQuantile(spread, 2, 0.7), 1e-9);
+    assertEquals(7.0, Metrics.nearestNeighbourQuantile(spread, 2, 1.0), 1e-9);
     // samples at distance 1 and 2.5 from their nearest training image; threshold 2 -> one of two memorised
     float[] samples = {0, 1, 4.5f, 6};
     assertEquals(0.5, Metrics.shareCloserThan(samples, images, 2, 2.0), 1e-12);

@@ -19,6 +19,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -34,10 +35,11 @@ import org.tensorflow.types.TInt32;
  * The analytic gradients of BOTH loss terms (the penalty needs second-order gradients) against float64 central
  * finite differences, for weights in different blocks of a small U-Net.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LossGradientTest {
   private static final double STEP = 1e-5;
   private static final double TOLERANCE = 1e-6;
-  private static final List<String> CHECKED = List.of(
+  static final List<String> CHECKED = List.of(
       "time_mlp_1/kernel",
       "time_proj3/kernel",
       "down_conv1/conv1/kernel",
@@ -49,29 +51,35 @@ class LossGradientTest {
       "final_norm/bias",
       "final_conv/kernel");
 
-  private static Graph graph;
-  private static Session session;
-  private static DiffusionLoss.Terms<TFloat64> terms;
-  private static Map<String, Param<TFloat64>> params;
-  private static Map<String, Operand<TFloat64>> mainGrads;
-  private static Map<String, Operand<TFloat64>> penaltyGrads;
+  private Graph graph;
+  private Session session;
+  private DiffusionLoss.Terms<TFloat64> terms;
+  private Map<String, Param<TFloat64>> params;
+  private Map<String, Operand<TFloat64>> mainGrads;
+  private Map<String, Operand<TFloat64>> penaltyGrads;
+
+  /** Image side: 8 is the digits'; odd sizes exercise SAME-padded pooling and gathered upsampling. */
+  int size() {
+    return 8;
+  }
 
   @BeforeAll
-  static void build() {
+  void build() {
+    int size = size();
     graph = new Graph();
     Ops tf = Ops.create(graph);
     VariableStore<TFloat64> store = new VariableStore<>(tf, TFloat64.class, 3);
     Layers<TFloat64> l = new Layers<>(tf, TFloat64.class, store);
-    UNet net = UNet.forImages(4, 8, 8, 8);
+    UNet net = UNet.forImages(4, 8, size, size);
     Random rng = new Random(11);
     int batch = 3;
-    double[] x0 = new double[batch * 64];
-    double[] noise = new double[batch * 64];
+    double[] x0 = new double[batch * size * size];
+    double[] noise = new double[batch * size * size];
     for (int i = 0; i < x0.length; i++) {
       x0[i] = rng.nextDouble();
       noise[i] = rng.nextGaussian();
     }
-    Shape images = Shape.of(batch, 8, 8, 1);
+    Shape images = Shape.of(batch, size, size, 1);
     Operand<TFloat64> x = tf.constant(images, DataBuffers.of(x0, true, false));
     Operand<TFloat64> eps = tf.constant(images, DataBuffers.of(noise, true, false));
     Operand<TInt32> t = tf.constant(new int[] {3, 420, 999});
@@ -98,12 +106,12 @@ class LossGradientTest {
   }
 
   @AfterAll
-  static void close() {
+  void close() {
     session.close();
     graph.close();
   }
 
-  private static double[] values(Result r, int i) {
+  private double[] values(Result r, int i) {
     TFloat64 t = (TFloat64) r.get(i);
     double[] out = new double[(int) t.size()];
     t.copyTo(DataBuffers.of(out, false, false));
@@ -114,7 +122,7 @@ class LossGradientTest {
    * main and penalty with every checked weight fed: the unperturbed values except {@code name}, which gets
    * {@code value}. Feeding the same set every time keeps one compiled signature (each new feed set costs seconds).
    */
-  private static double[] evaluate(Map<String, double[]> base, String name, double[] value) {
+  private double[] evaluate(Map<String, double[]> base, String name, double[] value) {
     Session.Runner runner = session.runner();
     List<TFloat64> fed = new ArrayList<>();
     try {
@@ -132,7 +140,7 @@ class LossGradientTest {
     }
   }
 
-  private static void check(int term, Map<String, Operand<TFloat64>> grads) {
+  private void check(int term, Map<String, Operand<TFloat64>> grads) {
     Map<String, double[]> base = new java.util.HashMap<>();
     Map<String, double[]> analyticAll = new java.util.HashMap<>();
     Session.Runner runner = session.runner();

@@ -1,7 +1,5 @@
-package dev.tfdiffusion.export;
+package dev.tfdiffusion.diffusion;
 
-import dev.tfdiffusion.diffusion.NoiseSchedule;
-import dev.tfdiffusion.diffusion.ReverseProcess;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.NamedWeights;
 import dev.tfdiffusion.model.UNet;
@@ -34,7 +32,7 @@ import org.tensorflow.types.family.TType;
  * A While body is a separate function that cannot read the graph's variables, so every weight is a loop variable
  * passed through unchanged. Optionally the loop also records the state entering chosen timesteps (a trajectory).
  */
-final class SamplerLoop {
+public final class SamplerLoop {
   private static final int I = 0;
   private static final int X = 1;
   private static final int SEED = 2;
@@ -47,7 +45,7 @@ final class SamplerLoop {
   private final Shape imageShape;
   private int built;
 
-  SamplerLoop(Graph graph, UNet net, List<Param<TFloat32>> params, Shape imageShape) {
+  public SamplerLoop(Graph graph, UNet net, List<Param<TFloat32>> params, Shape imageShape) {
     this.graph = graph;
     this.net = net;
     this.params = params;
@@ -55,13 +53,13 @@ final class SamplerLoop {
   }
 
   /** The outputs of one sampler loop. */
-  record Outputs(Operand<TFloat32> images, Operand<TFloat32> states) {}
+  public record Outputs(Operand<TFloat32> images, Operand<TFloat32> states) {}
 
   /**
    * @param timesteps when non-null, the loop also returns the state entering each of these timesteps, as
    *     {@code [K, N, H, W, 1]}
    */
-  Outputs build(Ops tf, String name, NoiseSchedule schedule, int steps, Operand<TFloat32> noise,
+  public Outputs build(Ops tf, String name, NoiseSchedule schedule, int steps, Operand<TFloat32> noise,
                 Operand<TInt64> seed, Operand<TInt32> timesteps) {
     boolean trajectory = timesteps != null;
     int fixed = trajectory ? 5 : 3;
@@ -134,7 +132,7 @@ final class SamplerLoop {
    *
    * eta = 0 is deterministic; eta = 1 over all T steps is the DDPM posterior.
    */
-  Operand<TFloat32> buildDdim(Ops tf, String name, NoiseSchedule schedule, Operand<TFloat32> noise,
+  public Operand<TFloat32> buildDdim(Ops tf, String name, NoiseSchedule schedule, Operand<TFloat32> noise,
                               Operand<TInt64> seed, Operand<TInt32> times, Operand<TFloat32> eta) {
     String prefix = name + "_" + (built++);
     int fixed = 5;
@@ -227,6 +225,16 @@ final class SamplerLoop {
                                    Map<String, Operand<TFloat32>> weights) {
     Operand<TInt32> tBatch = f.fill(f.slice(shape, f.constant(new int[] {0}), f.constant(new int[] {1})), t);
     return net.apply(new Layers<>(f.withSubScope("model"), TFloat32.class, new NamedWeights<>(weights)), x, tBatch);
+  }
+
+  /** round((T - 1) * (1 - k / (K - 1))) for k = 0 .. K-1: T-1 down to 0 (just T-1 when K = 1). */
+  public static Operand<TInt32> evenlySpaced(Ops tf, Operand<TInt32> frames, int steps) {
+    Operand<TFloat32> k = tf.dtypes.cast(tf.range(tf.constant(0), frames, tf.constant(1)), TFloat32.class);
+    Operand<TFloat32> last = tf.math.maximum(tf.dtypes.cast(tf.math.sub(frames, tf.constant(1)), TFloat32.class),
+        tf.constant(1f));
+    Operand<TFloat32> t = tf.math.mul(tf.constant((float) (steps - 1)), tf.math.sub(tf.constant(1f),
+        tf.math.div(k, last)));
+    return tf.dtypes.cast(tf.math.round(t), TInt32.class);
   }
 
   /** Loop variable k is named "vNNN" so that the function's (sorted) argument order is the loop order. */

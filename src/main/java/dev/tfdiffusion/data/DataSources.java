@@ -1,0 +1,37 @@
+package dev.tfdiffusion.data;
+
+import dev.tfdiffusion.UserError;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What {@code --data PATH} can be: a folder of PNG/JPEG images, an MNIST IDX images file (labels beside it), or a
+ * CSV in the bundled digits' format; nothing means the bundled digits. {@code imageSize > 0} resizes to N x N.
+ */
+public final class DataSources {
+  private DataSources() {}
+
+  public static Images load(String path, int imageSize) {
+    Images images;
+    if (path == null) {
+      images = DigitsCsv.bundled();
+    } else {
+      Path p = Path.of(path);
+      if (!Files.exists(p)) {
+        throw new UserError("Data file " + p + " does not exist.");
+      }
+      if (Files.isDirectory(p)) {
+        return ImageFolder.read(p, imageSize);
+      }
+      boolean idx;
+      try {
+        idx = IdxFile.isIdxImages(p);
+      } catch (IOException e) {
+        throw new UserError("Cannot read data file " + p + ": " + e.getMessage() + ".");
+      }
+      images = idx ? IdxFile.read(p) : DigitsCsv.read(p);
+    }
+    return imageSize > 0 ? ImageResize.resize(images, imageSize) : images;
+  }
+}
