@@ -59,7 +59,7 @@ public final class Benchmark {
       double firstStepSeconds;
       Checkpoints.Checkpoint checkpoint;
       try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
-          SessionOptions.create(xla))) {
+          SessionOptions.create(xla), null)) {
         graph.loadImages(train);
         buildSeconds = (System.nanoTime() - start) / 1e9;
         long t = System.nanoTime();

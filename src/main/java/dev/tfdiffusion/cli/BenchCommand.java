@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code bench}: one JSON object of timings, for people and scripts. */
@@ -32,12 +33,11 @@ public final class BenchCommand implements Callable<Integer> {
       + "${DEFAULT-VALUE}).")
   int sampleImages = 64;
 
-  @Option(names = "--xla", paramLabel = "on|off|auto", converter = Xla.Converter.class,
-      description = "Compile with XLA: on, off, or auto (default: off on CPU, on with a GPU).")
-  Xla xla = Xla.AUTO;
+  @Mixin
+  CommonOptions.XlaSwitch xla;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin
+  CommonOptions.Verbose verbose;
 
   @Override
   public Integer call() throws IOException {

@@ -3,14 +3,15 @@ package dev.tfdiffusion.cli;
 import java.util.concurrent.Callable;
 import org.tensorflow.TensorFlow;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code devices}: what TensorFlow can run on. */
 @Command(name = "devices", mixinStandardHelpOptions = true,
     description = "Lists the devices TensorFlow sees (the tutorial's jax.devices()).")
 public final class DevicesCommand implements Callable<Integer> {
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin
+  CommonOptions.Verbose verbose;
 
   @Override
   public Integer call() {

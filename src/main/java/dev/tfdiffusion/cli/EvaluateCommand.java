@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code evaluate}: how good are a model's samples, by an independent digit classifier. */
@@ -52,8 +53,8 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace an existing evaluation file.")
   boolean overwrite;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin
+  CommonOptions.Verbose verbose;
 
   @Override
   public Integer call() throws IOException {

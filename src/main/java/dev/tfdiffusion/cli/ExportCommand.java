@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code export}: a SavedModel from a checkpoint. */
@@ -23,8 +24,8 @@ public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--no-ema", description = "Export the last step's weights instead of their moving average.")
   boolean noEma;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin
+  CommonOptions.Verbose verbose;
 
   @Override
   public Integer call() throws IOException {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sample}: images from a SavedModel's signatures alone. */
@@ -60,15 +61,14 @@ public final class SampleCommand implements Callable<Integer> {
       + "(needs the training data named in the model's config.json).")
   boolean figures;
 
-  @Option(names = "--xla", paramLabel = "on|off|auto", converter = Xla.Converter.class,
-      description = "Compile the sampler with XLA: on, off, or auto (default: off on CPU, on with a GPU).")
-  Xla xla = Xla.AUTO;
+  @Mixin
+  CommonOptions.XlaSwitch xla;
 
   @Option(names = "--overwrite", description = "Replace existing output files.")
   boolean overwrite;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin
+  CommonOptions.Verbose verbose;
 
   @Override
   public Integer call() throws IOException {

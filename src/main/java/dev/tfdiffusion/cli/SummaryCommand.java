@@ -5,6 +5,7 @@ import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.model.ModelSummary;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code summary}: the U-Net's blocks, output shapes and parameter counts, read from a built graph. */
@@ -21,8 +22,8 @@ public final class SummaryCommand implements Callable<Integer> {
   @Option(names = "--image-size", paramLabel = "N", description = "Image height and width (default: 8).")
   int imageSize = 8;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin
+  CommonOptions.Verbose verbose;
 
   @Override
   public Integer call() {

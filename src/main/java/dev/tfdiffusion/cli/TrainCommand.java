@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -63,15 +64,14 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-export", description = "Skip the SavedModel, samples and figures at the end of the run.")
   boolean noExport;
 
-  @Option(names = "--xla", paramLabel = "on|off|auto", converter = Xla.Converter.class,
-      description = "Compile the training step with XLA: on, off, or auto (default: off on CPU, on with a GPU).")
-  Xla xla = Xla.AUTO;
+  @Mixin
+  CommonOptions.XlaSwitch xla;
 
   @Option(names = "--quiet", description = "Print nothing but errors.")
   boolean quiet;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin
+  CommonOptions.Verbose verbose;
 
   // ---- TrainConfig fields (names must equal TrainConfig.keys()) ----
   @Option(names = {"--digit", "--label"}, paramLabel = "D",

@@ -2,7 +2,6 @@ package dev.tfdiffusion.data;
 
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.TrainConfig;
-import java.nio.file.Path;
 
 /** The data a run trains on: the chosen file (or the bundled digits), filtered to one digit, split as the tutorial. */
 public final class TrainingData {

@@ -198,17 +198,12 @@ public final class SamplerLoop {
     return cast(outs.get(X));
   }
 
+  /** DDIM's loop variables: i, x, seed, the timesteps [S], eta, then the weights. */
   private List<Placeholder<?>> ddimArguments(Ops f) {
-    List<Placeholder<?>> args = new ArrayList<>();
-    args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.scalar())));
-    args.add(f.placeholder(TFloat32.class, Placeholder.shape(imageShape)));
-    args.add(f.placeholder(TInt64.class, Placeholder.shape(Shape.scalar())));
+    List<Placeholder<?>> args = loopHead(f);
     args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
     args.add(f.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar())));
-    for (Param<TFloat32> p : params) {
-      args.add(f.placeholder(TFloat32.class, Placeholder.shape(p.shape())));
-    }
-    return args;
+    return withWeights(f, args);
   }
 
   /** The weights among a body's arguments, by name. */
@@ -242,16 +237,27 @@ public final class SamplerLoop {
     return String.format("v%03d", k);
   }
 
+  /** The ancestral loop's variables: i, x, seed, [the recorded states and their timesteps], then the weights. */
   private List<Placeholder<?>> arguments(Ops f, boolean trajectory) {
-    List<Placeholder<?>> args = new ArrayList<>();
-    args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.scalar())));
-    args.add(f.placeholder(TFloat32.class, Placeholder.shape(imageShape)));
-    args.add(f.placeholder(TInt64.class, Placeholder.shape(Shape.scalar())));
+    List<Placeholder<?>> args = loopHead(f);
     if (trajectory) {
       args.add(f.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1, imageShape.get(1),
           imageShape.get(2), imageShape.get(3)))));
       args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
     }
+    return withWeights(f, args);
+  }
+
+  /** Every loop's first variables: the counter i, the images x and the noise seed. */
+  private List<Placeholder<?>> loopHead(Ops f) {
+    List<Placeholder<?>> args = new ArrayList<>();
+    args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.scalar())));
+    args.add(f.placeholder(TFloat32.class, Placeholder.shape(imageShape)));
+    args.add(f.placeholder(TInt64.class, Placeholder.shape(Shape.scalar())));
+    return args;
+  }
+
+  private List<Placeholder<?>> withWeights(Ops f, List<Placeholder<?>> args) {
     for (Param<TFloat32> p : params) {
       args.add(f.placeholder(TFloat32.class, Placeholder.shape(p.shape())));
     }

@@ -6,6 +6,7 @@ import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
+import dev.tfdiffusion.train.CheckpointOps;
 import dev.tfdiffusion.util.FileTrees;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,10 +28,8 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.math.Mean;
-import org.tensorflow.op.train.Restore;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
-import org.tensorflow.types.TString;
 import org.tensorflow.types.family.TType;
 
 /**
@@ -65,9 +64,7 @@ public final class Judge implements AutoCloseable {
   private final Placeholder<TInt32> labels;
   private final Op trainStep;
   private final Operand<TFloat32> loss;
-  private final Placeholder<TString> prefix;
-  private final Op save;
-  private final Op restore;
+  private final CheckpointOps checkpoint;
   private double heldOutAccuracy;
 
   private Judge() {
@@ -108,20 +105,9 @@ public final class Judge implements AutoCloseable {
     }
     trainStep = tf.withControlDependencies(updates).assignAdd(step, tf.constant(1f));
 
-    prefix = tf.placeholder(TString.class, Placeholder.shape(Shape.scalar()));
-    String[] names = params.stream().map(Param::name).toArray(String[]::new);
-    String[] slices = new String[names.length];
-    java.util.Arrays.fill(slices, "");
-    save = tf.train.save(prefix, tf.array(names), tf.array(slices),
-        new ArrayList<>(params.stream().map(Param::variable).toList()));
-    List<Class<? extends TType>> types = new ArrayList<>();
-    params.forEach(p -> types.add(TFloat32.class));
-    Restore restored = tf.train.restore(prefix, tf.array(names), tf.array(slices), types);
-    List<Op> assigns = new ArrayList<>();
-    for (int i = 0; i < params.size(); i++) {
-      assigns.add(tf.assign(params.get(i).variable(), cast(restored.tensors().get(i))));
-    }
-    restore = tf.withControlDependencies(assigns).noOp();
+    Map<String, Variable<? extends TType>> byName = new java.util.LinkedHashMap<>();
+    params.forEach(p -> byName.put(p.name(), p.variable()));
+    checkpoint = new CheckpointOps(tf, byName, true);
     session = new Session(graph);
     session.initialize();
   }
@@ -159,9 +145,7 @@ public final class Judge implements AutoCloseable {
       Path tmp = cacheRoot.resolve("." + VERSION + ".tmp");
       FileTrees.delete(tmp);
       Files.createDirectories(tmp);
-      try (TString p = TString.scalarOf(tmp.resolve("ckpt").toString())) {
-        judge.session.runner().feed(judge.prefix, p).addTarget(judge.save).run().close();
-      }
+      judge.checkpoint.save(judge.session, tmp.resolve("ckpt").toString());
       Files.writeString(tmp.resolve("judge.json"), JSON.writeValueAsString(new Info(VERSION,
           judge.heldOutAccuracy, split.train().count(), split.test().count())));
       FileTrees.delete(dir);
@@ -174,9 +158,7 @@ public final class Judge implements AutoCloseable {
   }
 
   private void restore(String path) {
-    try (TString p = TString.scalarOf(path)) {
-      session.runner().feed(prefix, p).addTarget(restore).run().close();
-    }
+    checkpoint.restore(session, path);
   }
 
   /** Full-batch Adam on {@code train}; returns the final loss. */

@@ -9,25 +9,25 @@ import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
 import dev.tfdiffusion.sample.Signatures;
+import dev.tfdiffusion.train.CheckpointOps;
 import dev.tfdiffusion.train.TrainGraph;
 import dev.tfdiffusion.util.SessionOptions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.Session;
 import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.train.Restore;
+import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
-import org.tensorflow.types.TString;
 import org.tensorflow.types.family.TType;
 
 /**
@@ -38,8 +38,7 @@ public final class InferenceGraph implements AutoCloseable {
   private final Graph graph = new Graph();
   private final Session session;
   private final List<Signature> signatures = new ArrayList<>();
-  private final Placeholder<TString> checkpointPrefix;
-  private final Op restore;
+  private final CheckpointOps checkpoint;
 
   public InferenceGraph(TrainConfig config, int height, int width) {
     this(config, height, width, SessionOptions.create(false), TrainGraph.MODEL_PREFIX);
@@ -118,34 +117,17 @@ public final class InferenceGraph implements AutoCloseable {
     signatures.add(Signature.builder(Signatures.FORWARD_NOISE).input("x0", x0).input("t", tf0).input("seed", fseed)
         .output("x_t", fwd.withName("x_t").identity(xt)).build());
 
-    // restore the weights from a training checkpoint ("model/<name>" entries)
-    Ops c = tf.withSubScope("restore_checkpoint");
-    checkpointPrefix = c.withName("prefix").placeholder(TString.class, Placeholder.shape(Shape.scalar()));
-    String[] names = params.stream().map(p -> weights + p.name()).toArray(String[]::new);
-    String[] slices = new String[names.length];
-    java.util.Arrays.fill(slices, "");
-    List<Class<? extends TType>> types = new ArrayList<>();
-    params.forEach(p -> types.add(TFloat32.class));
-    Restore restored = c.train.restore(checkpointPrefix, c.array(names), c.array(slices), types);
-    List<Op> assigns = new ArrayList<>();
-    for (int i = 0; i < params.size(); i++) {
-      assigns.add(assign(c, params.get(i), restored.tensors().get(i)));
-    }
-    restore = c.withControlDependencies(assigns).withName("restore_all").noOp();
+    // restore the weights from a training checkpoint ("<weights><name>" entries)
+    Map<String, Variable<? extends TType>> byName = new LinkedHashMap<>();
+    params.forEach(p -> byName.put(weights + p.name(), p.variable()));
+    checkpoint = new CheckpointOps(tf.withSubScope("restore_checkpoint"), byName, false);
 
     session = new Session(graph, sessionConfig);
   }
 
-  @SuppressWarnings("unchecked")
-  private static Op assign(Ops tf, Param<TFloat32> p, Output<?> value) {
-    return tf.assign(p.variable(), (Operand<TFloat32>) value);
-  }
-
   /** Loads the weights of a training checkpoint ({@code <dir>/ckpt}). */
   public void restore(String prefix) {
-    try (TString p = TString.scalarOf(prefix)) {
-      session.runner().feed(checkpointPrefix, p).addTarget(restore).run().close();
-    }
+    checkpoint.restore(session, prefix);
   }
 
   public List<Signature> signatures() {

@@ -64,15 +64,17 @@ final class Summaries {
     writeImages = s.summary.writeImageSummary(writer, step, s.constant("samples"), grid, badColor);
   }
 
-  /** Opens (or reopens) the event file in {@code dir}; writes the graph once when {@code graph} is given. */
-  void open(Session session, String dir, byte[] graph) {
+  /** Opens a new event file in {@code dir}. */
+  void open(Session session, String dir) {
     try (TString d = TString.scalarOf(dir)) {
       session.runner().feed(logdir, d).addTarget(open).run().close();
     }
-    if (graph != null) {
-      try (TString g = TString.tensorOfBytes(org.tensorflow.ndarray.NdArrays.scalarOfObject(graph))) {
-        session.runner().feed(graphDef, g).addTarget(writeGraph).run().close();
-      }
+  }
+
+  /** Writes a serialized GraphDef (TensorBoard's graph view). */
+  void writeGraph(Session session, byte[] graph) {
+    try (TString g = TString.tensorOfBytes(org.tensorflow.ndarray.NdArrays.scalarOfObject(graph))) {
+      session.runner().feed(graphDef, g).addTarget(writeGraph).run().close();
     }
   }
 

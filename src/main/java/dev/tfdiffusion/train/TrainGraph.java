@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
@@ -25,13 +24,11 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.op.train.Restore;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
-import org.tensorflow.types.TString;
 import org.tensorflow.types.family.TType;
 
 /**
@@ -70,9 +67,7 @@ public final class TrainGraph implements AutoCloseable {
   private final Op loadImages;
   private final Op trainStep;
   private final Operand<TFloat64> metrics;
-  private final Placeholder<TString> checkpointPrefix;
-  private final Op save;
-  private final Op restore;
+  private final CheckpointOps checkpoint;
   private final Variable<TInt64> globalStep;
   private final Operand<TFloat32> noisy;
   private final Operand<TInt32> timesteps;
@@ -84,11 +79,17 @@ public final class TrainGraph implements AutoCloseable {
   public static final String EMA_PREFIX = "ema/";
   public static final String MODEL_PREFIX = "model/";
 
+  /** A training graph without TensorBoard summaries (tests, benchmarks). */
   public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
-    this(config, trainImages, height, width, SessionOptions.create(false));
+    this(config, trainImages, height, width, SessionOptions.create(false), null);
   }
 
-  public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig) {
+  /**
+   * @param tensorboard where the summary ops write their event files; null builds none (the step then writes
+   *     nothing, and {@link #writeSampleGrid()} does nothing)
+   */
+  public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig,
+                    java.nio.file.Path tensorboard) {
     Ops tf = Ops.create(graph);
     int batch = config.batchSize() == 0 || config.batchSize() >= trainImages ? trainImages : config.batchSize();
     UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
@@ -183,12 +184,14 @@ public final class TrainGraph implements AutoCloseable {
     scalars.put("penalty", loss.penalty());
     scalars.put("learning_rate", o.dtypes.cast(lr, TFloat32.class));
     scalars.put("grad_norm", gradNorm);
-    summaries = new Summaries(tf);
-    updates.addAll(summaries.scalars(tf, step, scalars));
+    summaries = tensorboard == null ? null : new Summaries(tf);
+    if (summaries != null) {
+      updates.addAll(summaries.scalars(tf, step, scalars));
+    }
     trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
 
     // a grid of DDIM samples from fixed noise, with the weights' moving average where there is one
-    if (config.sampleEvery() > 0) {
+    if (summaries != null && config.sampleEvery() > 0) {
       Ops g = tf.withSubScope("sample_grid");
       List<Param<TFloat32>> weights = new ArrayList<>();
       for (Param<TFloat32> p : params) {
@@ -222,23 +225,13 @@ public final class TrainGraph implements AutoCloseable {
     }
     saved.put("global_step", globalStep);
     saved.put("loss_ema", lossEma);
-    Ops c = tf.withSubScope("checkpoint");
-    checkpointPrefix = c.withName("prefix").placeholder(TString.class, Placeholder.shape(Shape.scalar()));
-    Operand<TString> names = c.array(saved.keySet().toArray(new String[0]));
-    Operand<TString> slices = c.array(emptyStrings(saved.size()));
-    save = c.withName("save").train.save(checkpointPrefix, names, slices, new ArrayList<>(saved.values()));
-    List<Class<? extends TType>> types = new ArrayList<>();
-    saved.values().forEach(v -> types.add(v.type()));
-    Restore restored = c.train.restore(checkpointPrefix, names, slices, types);
-    List<Op> assigns = new ArrayList<>();
-    int k = 0;
-    for (Variable<? extends TType> v : saved.values()) {
-      assigns.add(assign(c, v, restored.tensors().get(k++)));
-    }
-    restore = c.withControlDependencies(assigns).withName("restore").noOp();
+    checkpoint = new CheckpointOps(tf, saved, true);
 
     session = new Session(graph, sessionConfig);
     session.initialize();
+    if (summaries != null) {
+      summaries.open(session, tensorboard.toAbsolutePath().toString());
+    }
   }
 
   /**
@@ -267,17 +260,6 @@ public final class TrainGraph implements AutoCloseable {
     return r.stack(List.of(r.constant(runSeed), counter));
   }
 
-  private static String[] emptyStrings(int n) {
-    String[] s = new String[n];
-    java.util.Arrays.fill(s, "");
-    return s;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T extends TType> Op assign(Ops tf, Variable<T> variable, Output<?> value) {
-    return tf.assign(variable, (Operand<T>) value);
-  }
-
   /** Copies the training images into the graph's data variable. Call once, before the first step. */
   public void loadImages(Images train) {
     Shape shape = Shape.of(train.count(), train.height(), train.width(), 1);
@@ -298,15 +280,11 @@ public final class TrainGraph implements AutoCloseable {
 
   /** Writes all variables, optimizer state and the step counter to {@code prefix}.index/.data-*. */
   public void save(String prefix) {
-    try (TString p = TString.scalarOf(prefix)) {
-      session.runner().feed(checkpointPrefix, p).addTarget(save).run().close();
-    }
+    checkpoint.save(session, prefix);
   }
 
   public void restore(String prefix) {
-    try (TString p = TString.scalarOf(prefix)) {
-      session.runner().feed(checkpointPrefix, p).addTarget(restore).run().close();
-    }
+    checkpoint.restore(session, prefix);
   }
 
   /**
@@ -325,23 +303,30 @@ public final class TrainGraph implements AutoCloseable {
     }
   }
 
-  /** Starts TensorBoard event files in {@code <run>/tensorboard}; the graph itself is written when {@code graph}. */
-  public void openSummaries(java.nio.file.Path runDir, boolean writeGraph) {
-    summaries.open(session, runDir.resolve(Summaries.DIR).toAbsolutePath().toString(),
-        writeGraph ? graph.toGraphDef().toByteArray() : null);
+  /** Writes the training graph itself to the TensorBoard files (once per run). */
+  public void writeGraphSummary() {
+    if (summaries != null) {
+      summaries.writeGraph(session, graph.toGraphDef().toByteArray());
+    }
   }
 
   /** Writes the sample grid for the current step (when --sample-every is on). */
   public void writeSampleGrid() {
-    summaries.writeImages(session);
+    if (summaries != null) {
+      summaries.writeImages(session);
+    }
   }
 
   public void flushSummaries() {
-    summaries.flush(session);
+    if (summaries != null) {
+      summaries.flush(session);
+    }
   }
 
   public void closeSummaries() {
-    summaries.close(session);
+    if (summaries != null) {
+      summaries.close(session);
+    }
   }
 
   /** Number of updates done so far. */

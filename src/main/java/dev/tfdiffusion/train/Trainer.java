@@ -89,13 +89,15 @@ public final class Trainer {
         train.width(), config.features(), config.steps(),
         firstStep > 0 ? ", resuming at step " + firstStep : "", runDir));
     try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
-             SessionOptions.create(options.xla()));
+             SessionOptions.create(options.xla()), runDir.resolve(Summaries.DIR));
          TrainLog log = new TrainLog(runDir, firstStep);
          Progress progress = new Progress(out, options.terminal(), options.quiet(), firstStep, config.steps(),
              Duration.ofMillis((long) (spentBefore * 1000)))) {
       graph.loadImages(train);
       from.ifPresent(c -> graph.restore(c.prefix()));
-      graph.openSummaries(runDir, from.isEmpty());
+      if (from.isEmpty()) {
+        graph.writeGraphSummary();
+      }
       if (graph.globalStep() != firstStep) {
         throw new IllegalStateException("restored step " + graph.globalStep() + " != checkpoint step " + firstStep);
       }

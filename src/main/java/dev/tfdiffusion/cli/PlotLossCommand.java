@@ -1,0 +1,104 @@
+package dev.tfdiffusion.cli;
+
+import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.plot.LossPlot;
+import dev.tfdiffusion.sample.SampleFiles;
+import dev.tfdiffusion.train.TrainLog;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code plot-loss}: several runs' EMA loss on one log-scale chart, optionally beside a reference curve. */
+@Command(name = "plot-loss", mixinStandardHelpOptions = true,
+    description = {"Plots the EMA loss of one or more runs (their train_log.csv) on one log-scale chart, optionally "
+        + "with a reference curve from a CSV of 'epoch,ema_loss' rows (such as the tutorial's published run), and "
+        + "prints the values at chosen steps as a table."})
+public final class PlotLossCommand implements Callable<Integer> {
+  @Option(names = "--run", required = true, paramLabel = "DIR", description = "A run folder (repeatable).")
+  List<Path> runs;
+
+  @Option(names = "--name", paramLabel = "LABEL", description = "Legend label per --run, in order.")
+  List<String> names = new ArrayList<>();
+
+  @Option(names = "--reference", paramLabel = "FILE.csv", description = "A reference curve: 'epoch,ema_loss' rows.")
+  Path reference;
+
+  @Option(names = "--reference-name", paramLabel = "LABEL", description = "Its legend label (default: reference).")
+  String referenceName = "reference";
+
+  @Option(names = "--at", split = ",", paramLabel = "STEPS",
+      description = "Steps for the printed table (default: 0,100,200,1000,2000,5000).")
+  List<Long> at = List.of(0L, 100L, 200L, 1000L, 2000L, 5000L);
+
+  @Option(names = "--out", required = true, paramLabel = "FILE.png", description = "The chart.")
+  Path out;
+
+  @Option(names = "--overwrite", description = "Replace an existing chart.")
+  boolean overwrite;
+
+  @Mixin
+  CommonOptions.Verbose verbose;
+
+  @Override
+  public Integer call() throws IOException {
+    SampleFiles.checkWritable(overwrite, out);
+    List<LossPlot.Curve> curves = new ArrayList<>();
+    for (int i = 0; i < runs.size(); i++) {
+      Path log = runs.get(i).resolve(TrainLog.FILE);
+      if (!Files.isRegularFile(log)) {
+        throw new UserError(runs.get(i) + " has no " + TrainLog.FILE + ".");
+      }
+      List<TrainLog.Row> rows = TrainLog.read(log);
+      curves.add(new LossPlot.Curve(i < names.size() ? names.get(i) : runs.get(i).getFileName().toString(),
+          rows.stream().mapToLong(TrainLog.Row::step).toArray(),
+          rows.stream().mapToDouble(TrainLog.Row::emaLoss).toArray()));
+    }
+    if (reference != null) {
+      curves.add(readReference(reference, referenceName));
+    }
+    LossPlot.write(out, "EMA loss", curves.toArray(new LossPlot.Curve[0]));
+    StringBuilder header = new StringBuilder(String.format("%-8s", "step"));
+    curves.forEach(c -> header.append(String.format(" %14s", c.name())));
+    System.out.println(header);
+    for (long step : at) {
+      StringBuilder line = new StringBuilder(String.format("%-8d", step));
+      for (LossPlot.Curve c : curves) {
+        int k = java.util.Arrays.binarySearch(c.steps(), step);
+        line.append(k >= 0 ? String.format(" %14.4f", c.values()[k]) : String.format(" %14s", "-"));
+      }
+      System.out.println(line);
+    }
+    System.out.println("Wrote " + out + ".");
+    return 0;
+  }
+
+  private static LossPlot.Curve readReference(Path file, String name) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new UserError("Reference curve " + file + " does not exist.");
+    }
+    List<long[]> steps = new ArrayList<>();
+    List<Double> values = new ArrayList<>();
+    int lineNo = 0;
+    for (String line : Files.readAllLines(file)) {
+      lineNo++;
+      if (line.isBlank() || line.startsWith("#") || line.startsWith("epoch")) {
+        continue;
+      }
+      String[] c = line.split(",");
+      try {
+        steps.add(new long[] {Long.parseLong(c[0].strip())});
+        values.add(Double.parseDouble(c[1].strip()));
+      } catch (RuntimeException e) {
+        throw new UserError(file + " line " + lineNo + ": expected 'epoch,ema_loss', found '" + line + "'.");
+      }
+    }
+    return new LossPlot.Curve(name, steps.stream().mapToLong(s -> s[0]).toArray(),
+        values.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+}
