@@ -58,6 +58,8 @@ public final class Benchmark {
       double buildSeconds;
       double firstStepSeconds;
       Checkpoints.Checkpoint checkpoint;
+      long rssAfterWarmup;
+      long rssEnd;
       try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
           SessionOptions.create(xla), null)) {
         graph.loadImages(train);
@@ -68,11 +70,13 @@ public final class Benchmark {
         for (int i = 0; i < 3; i++) {
           graph.step();
         }
+        rssAfterWarmup = currentRssMb();
         for (int i = 0; i < steps; i++) {
           t = System.nanoTime();
           graph.step();
           stepMs[i] = (System.nanoTime() - t) / 1e6;
         }
+        rssEnd = currentRssMb();
         checkpoint = new Checkpoints(tmp, 1).write(graph.globalStep(), 0, 0, graph::save);
       }
       Arrays.sort(stepMs);
@@ -95,6 +99,8 @@ public final class Benchmark {
       out.put("useful_gflops", round(model.trainStepFlops(used) / 1e9 / (median / 1000), 1));
       out.put("sample_images", sampleImages);
       out.put("sample_1000_ms", round(sampleMs(config, train, checkpoint, xla, sampleImages), 0));
+      out.put("rss_after_warmup_mb", rssAfterWarmup);
+      out.put("rss_after_timed_steps_mb", rssEnd);
       out.put("peak_rss_mb", peakRssMb());
       return out;
     } finally {
@@ -135,9 +141,18 @@ public final class Benchmark {
 
   /** The process's peak resident set (VmHWM), in MB; -1 where /proc is missing. */
   public static long peakRssMb() {
+    return statusMb("VmHWM:");
+  }
+
+  /** The process's resident set now (VmRSS), in MB. */
+  static long currentRssMb() {
+    return statusMb("VmRSS:");
+  }
+
+  private static long statusMb(String key) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
+        if (line.startsWith(key)) {
           return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
         }
       }
