@@ -217,19 +217,16 @@ public final class Trainer {
   /** Fails early when the disk cannot hold two checkpoints and the exported model. */
   private void requireDiskSpace(Path runDir, long parameters) throws IOException {
     int copies = 3 + (config.emaDecay() > 0 ? 1 : 0); // weights, Adam's m and v, the moving average
+    requireDiskSpace(runDir, parameters, copies, Files.getFileStore(runDir).getUsableSpace());
+  }
+
+  static void requireDiskSpace(Path runDir, long parameters, int copies, long free) {
     long checkpoint = Checkpoints.estimateBytes(parameters, copies);
     long needed = 2 * checkpoint + Checkpoints.estimateBytes(parameters, 1) + (16L << 20);
-    long free = Files.getFileStore(runDir).getUsableSpace();
     if (free < needed) {
       throw new UserError(String.format("Not enough disk space in %s: training needs about %d MB (two checkpoints of "
           + "%d MB and the exported model), but only %d MB are free.", runDir, needed >> 20, checkpoint >> 20,
           free >> 20));
-    }
-  }
-
-  static void requireRunDir(Path runDir) {
-    if (!Files.isRegularFile(runDir.resolve(CONFIG))) {
-      throw new UserError(runDir + " is not a training run (it has no " + CONFIG + ").");
     }
   }
 }

@@ -133,6 +133,28 @@ class SampleErrorsTest {
   }
 
   @Test
+  void countThatCannotFit() {
+    Outcome o = run("sample", "--model", model.toString(), "--count", "200000");
+    assertEquals(2, o.code());
+    assertEquals("--count must be between 1 and 100000, got 200000.", o.err());
+  }
+
+  @Test
+  void evaluateOnThingsThatAreNotModels() throws IOException {
+    Outcome missing = run("evaluate", "--model", dir.resolve("nope").toString());
+    assertEquals(1, missing.code());
+    assertEquals("Model folder " + dir.resolve("nope") + " does not exist.", missing.err());
+    Path file = Files.writeString(dir.resolve("model.bin"), "x");
+    Outcome notDir = run("evaluate", "--model", file.toString());
+    assertEquals(1, notDir.code());
+    assertEquals(file + " is a file, not a SavedModel folder.", notDir.err());
+    Outcome notModel = run("evaluate", "--model", model.getParent().toString());
+    assertEquals(1, notModel.code());
+    assertEquals(model.getParent() + " is not a SavedModel: it has no saved_model.pb (did you mean " + model + "?).",
+        notModel.err());
+  }
+
+  @Test
   void impossibleCount() {
     Outcome o = run("sample", "--model", model.toString(), "--count", "0");
     assertEquals(2, o.code());
