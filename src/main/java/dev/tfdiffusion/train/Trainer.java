@@ -114,22 +114,14 @@ public final class Trainer {
           graph.writeSampleGrid();
         }
         double[] m = graph.step();
-        double loss = m[TrainGraph.LOSS];
+        elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
         if (m[TrainGraph.FINITE] == 0) {
-          log.append(new TrainLog.Row(step, loss, ema, m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM],
-              spentBefore + (System.nanoTime() - start) / 1e9, m[TrainGraph.MAIN], m[TrainGraph.PENALTY]));
+          log.append(row(step, m, ema, elapsed));
           log.flush();
-          long good = checkpoints.latest(w -> {}).map(c -> c.state().step()).orElse(-1L);
-          throw new UserError(String.format("Training diverged at step %d: the loss is %s and the gradient norm %s. "
-              + "Nothing from this step was saved; %s", step, loss, m[TrainGraph.GRAD_NORM],
-              good >= 0 ? "the last good checkpoint, step " + good + ", is untouched (start a new run with a lower "
-                  + "--lr, or resume it with --resume " + runDir + ")." : "no checkpoint was written yet (try a lower "
-                  + "--lr)."));
+          throw diverged(step, m, checkpoints, runDir);
         }
         ema = m[TrainGraph.EMA_LOSS];
-        elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
-        log.append(new TrainLog.Row(step, loss, ema, m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM], elapsed,
-            m[TrainGraph.MAIN], m[TrainGraph.PENALTY]));
+        log.append(row(step, m, ema, elapsed));
         if (step % config.logEvery() == 0 || step == config.steps() - 1) {
           progress.line(String.format("Step %d, Loss: %.4f  (lr %.2e, grad norm %.3f, %.1f s)", step, ema,
               m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM], elapsed));
@@ -156,6 +148,20 @@ public final class Trainer {
       }
       return new Outcome(runDir, step, finished, ema, elapsed);
     }
+  }
+
+  private static TrainLog.Row row(long step, double[] m, double ema, double elapsed) {
+    return new TrainLog.Row(step, m[TrainGraph.LOSS], ema, m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM],
+        elapsed, m[TrainGraph.MAIN], m[TrainGraph.PENALTY]);
+  }
+
+  /** The error for a non-finite loss or gradient; the last good checkpoint stays as it is. */
+  private static UserError diverged(long step, double[] m, Checkpoints checkpoints, Path runDir) {
+    long good = checkpoints.latest(w -> {}).map(c -> c.state().step()).orElse(-1L);
+    return new UserError(String.format("Training diverged at step %d: the loss is %s and the gradient norm %s. "
+        + "Nothing from this step was saved; %s", step, m[TrainGraph.LOSS], m[TrainGraph.GRAD_NORM],
+        good >= 0 ? "the last good checkpoint, step " + good + ", is untouched (start a new run with a lower --lr, "
+            + "or resume it with --resume " + runDir + ")." : "no checkpoint was written yet (try a lower --lr)."));
   }
 
   private void checkpoint(TrainGraph graph, TrainLog log, Checkpoints checkpoints, long step, double ema,
