@@ -15,7 +15,6 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
-import org.tensorflow.op.core.While;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -95,13 +94,8 @@ public final class SamplerLoop {
         out.output(key(STATES), f.select(hit, recorded, states));
         out.output(key(TIMES), f.identity(times));
       }
-      for (int k = fixed; k < args.size(); k++) {
-        out.output(key(k), f.identity(args.get(k)));
-      }
-      return out.build();
+      return passWeights(out, f, args, fixed).build();
     });
-    graph.attachFunction(cond);
-    graph.attachFunction(body);
 
     Ops l = tf.withSubScope(name);
     List<Operand<?>> init = new ArrayList<>();
@@ -114,10 +108,7 @@ public final class SamplerLoop {
       init.add(l.fill(stateShape, l.constant(0f)));
       init.add(timesteps);
     }
-    params.forEach(p -> init.add(p.read()));
-    While loop = l.withName("loop").whileOp(init, cond, body);
-    List<Operand<TType>> outs = new ArrayList<>();
-    loop.forEach(outs::add);
+    List<Operand<TType>> outs = loop(l, init, cond, body);
     return new Outputs(cast(outs.get(X)), trajectory ? cast(outs.get(STATES)) : null);
   }
 
@@ -183,19 +174,11 @@ public final class SamplerLoop {
       out.output(key(SEED), f.identity(s));
       out.output(key(3), f.identity(ts));
       out.output(key(4), f.identity(etaValue));
-      for (int k = fixed; k < args.size(); k++) {
-        out.output(key(k), f.identity(args.get(k)));
-      }
-      return out.build();
+      return passWeights(out, f, args, fixed).build();
     });
-    graph.attachFunction(cond);
-    graph.attachFunction(body);
     Ops l = tf.withSubScope(name);
     List<Operand<?>> init = new ArrayList<>(List.of(l.constant(0), noise, seed, times, eta));
-    params.forEach(p -> init.add(p.read()));
-    List<Operand<TType>> outs = new ArrayList<>();
-    l.withName("loop").whileOp(init, cond, body).forEach(outs::add);
-    return cast(outs.get(X));
+    return cast(loop(l, init, cond, body).get(X));
   }
 
   /** DDIM's loop variables: i, x, seed, the timesteps [S], eta, then the weights. */
@@ -204,6 +187,25 @@ public final class SamplerLoop {
     args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
     args.add(f.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar())));
     return withWeights(f, args);
+  }
+
+  /** A body's last outputs: the weights, passed through unchanged. */
+  private static Signature.Builder passWeights(Signature.Builder out, Ops f, List<Placeholder<?>> args, int from) {
+    for (int k = from; k < args.size(); k++) {
+      out.output(key(k), f.identity(args.get(k)));
+    }
+    return out;
+  }
+
+  /** Attaches the functions and runs the While loop from {@code head} followed by the weights. */
+  private List<Operand<TType>> loop(Ops l, List<Operand<?>> head, ConcreteFunction cond, ConcreteFunction body) {
+    graph.attachFunction(cond);
+    graph.attachFunction(body);
+    List<Operand<?>> init = new ArrayList<>(head);
+    params.forEach(p -> init.add(p.read()));
+    List<Operand<TType>> outs = new ArrayList<>();
+    l.withName("loop").whileOp(init, cond, body).forEach(outs::add);
+    return outs;
   }
 
   /** The weights among a body's arguments, by name. */
