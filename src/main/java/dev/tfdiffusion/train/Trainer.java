@@ -110,9 +110,6 @@ public final class Trainer {
       long step = firstStep;
       double elapsed = spentBefore;
       while (step < lastStep && !stopRequested) {
-        if (config.sampleEvery() > 0 && step % config.sampleEvery() == 0) {
-          graph.writeSampleGrid();
-        }
         double[] m = graph.step();
         elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
         if (m[TrainGraph.FINITE] == 0) {
@@ -128,6 +125,9 @@ public final class Trainer {
         }
         step++;
         progress.step(step, ema);
+        if (config.sampleEvery() > 0 && step % config.sampleEvery() == 0 && step < config.steps()) {
+          graph.writeSampleGrid(); // after the step: the first grid does not delay the first step
+        }
         if (step % config.checkpointEvery() == 0 || step == config.steps()) {
           checkpoint(graph, log, checkpoints, step, ema, elapsed, runDir);
         }
