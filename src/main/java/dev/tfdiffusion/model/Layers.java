@@ -106,7 +106,8 @@ public final class Layers<T extends TFloating> {
    * {@code nnx.Conv}: k x k, stride 1, SAME padding, with bias. BiasAdd is safe here although BiasAddGrad has no
    * gradient: the penalty differentiates only the input path of a BiasAdd, which is the identity.
    * On 1x1 and 2x2 maps a 3x3 SAME convolution mostly multiplies padding, so those cases are computed exactly as
-   * matrix products over the in-bounds taps only (same variables, same results; see {@link #smallMapConv}).
+   * matrix products over the in-bounds taps only (same variables, same results; see {@link #smallMapConv}); a 1x1
+   * convolution is a matrix product too ({@link #pointwiseConv}).
    */
   public Operand<T> conv(String name, Operand<T> x, long outChannels, int k) {
     long in = channels(x);
@@ -117,39 +118,58 @@ public final class Layers<T extends TFloating> {
     long w = x.shape().get(2);
     long pairs = k == 1 ? h * w : (k * h - (k - 1)) * (k * w - (k - 1));
     count(pairs * in * outChannels);
-    Operand<T> y = k == 3 && h <= 2 && w <= 2
-        ? l.smallMapConv(x, kernel, (int) h, (int) w)
-        : l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME");
+    Operand<T> y;
+    if (k == 1) {
+      y = l.pointwiseConv(x, kernel);
+    } else if (k == 3 && h <= 2 && w <= 2) {
+      y = l.smallMapConv(x, kernel, (int) h, (int) w);
+    } else {
+      y = l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME");
+    }
     return block(name, l.tf.nn.biasAdd(y, bias));
+  }
+
+  /**
+   * A 1x1 convolution as x_flat [B*h*w, cin] times the kernel [cin, cout]. TF's {@code Conv2DBackpropInput}, which
+   * the gradients of {@code Conv2D} use, is slow for 1x1 kernels (about 0.7 s per call on a 1x1 map with 1024
+   * channels on a 2-core AVX2 CPU, where the equal matrix product takes milliseconds).
+   */
+  Operand<T> pointwiseConv(Operand<T> x, Operand<T> kernel) {
+    long[] ks = kernel.shape().asArray();
+    long[] xs = x.shape().asArray();
+    Operand<T> flat = tf.reshape(x, tf.constant(new long[] {-1, ks[2]}));
+    Operand<T> y = tf.linalg.matMul(flat, tf.reshape(kernel, tf.constant(new long[] {ks[2], ks[3]})));
+    return tf.reshape(y, tf.constant(new long[] {-1, xs[1], xs[2], ks[3]}));
   }
 
   /**
    * A 3x3 SAME convolution on an h x w map with h, w <= 2, as one matrix product: output pixel o sees input pixel p
    * through tap (p - o + 1), so y[b, o, :] = sum_p x[b, p, :] K[tap(p, o)] is x_flat [B, hw*cin] times a block
-   * matrix [hw*cin, hw*cout] gathered from the kernel's in-bounds taps. At 1x1 that is the centre tap alone (1/9 of
-   * the plain convolution's work); at 2x2, 16 of its 36 tap products.
+   * matrix [hw*cin, hw*cout] built from the kernel's in-bounds taps. At 1x1 that is the centre tap alone (1/9 of
+   * the plain convolution's work); at 2x2, 16 of its 36 tap products. The taps are picked by a product with a
+   * constant 0/1 matrix, not a gather: a gather's gradient is an {@code UnsortedSegmentSum}, several times slower.
    */
   Operand<T> smallMapConv(Operand<T> x, Operand<T> kernel, int h, int w) {
     long[] ks = kernel.shape().asArray();
     long in = ks[2];
     long out = ks[3];
     int pixels = h * w;
-    int[] taps = new int[pixels * pixels];
+    // select[p * pixels + o][tap] = 1 for the tap linking input pixel p to output pixel o
+    double[][] select = new double[pixels * pixels][9];
     for (int p = 0; p < pixels; p++) {
       for (int o = 0; o < pixels; o++) {
         int dy = p / w - o / w + 1;
         int dx = p % w - o % w + 1;
-        taps[p * pixels + o] = dy * 3 + dx;
+        select[p * pixels + o][dy * 3 + dx] = 1;
       }
     }
-    Operand<T> flatKernel = tf.reshape(kernel, tf.constant(new long[] {9, in, out}));
+    Operand<T> flatKernel = tf.reshape(kernel, tf.constant(new long[] {9, in * out}));
+    Operand<T> picked = tf.linalg.matMul(tf.dtypes.cast(tf.constant(select), type), flatKernel);
     Operand<T> blocks;
     if (pixels == 1) {
-      blocks = tf.reshape(tf.gather(flatKernel, tf.constant(new int[] {4}), tf.constant(0)),
-          tf.constant(new long[] {in, out}));
+      blocks = tf.reshape(picked, tf.constant(new long[] {in, out}));
     } else {
-      Operand<T> gathered = tf.reshape(tf.gather(flatKernel, tf.constant(taps), tf.constant(0)),
-          tf.constant(new long[] {pixels, pixels, in, out}));
+      Operand<T> gathered = tf.reshape(picked, tf.constant(new long[] {pixels, pixels, in, out}));
       // [p, o, in, out] -> [p, in, o, out] -> [p*in, o*out]
       blocks = tf.reshape(tf.linalg.transpose(gathered, tf.constant(new int[] {0, 2, 1, 3})),
           tf.constant(new long[] {pixels * in, pixels * out}));

@@ -17,9 +17,9 @@ import org.tensorflow.op.core.Gradients;
 import org.tensorflow.types.TFloat64;
 
 /**
- * The matrix-product rewrite of 3x3 SAME convolutions on 1x1 and 2x2 maps is exact: same outputs, same gradients
- * with respect to input and kernel, and the same second-order gradient (kernel gradient of an input-gradient
- * penalty, as the loss takes it) as TensorFlow's Conv2D.
+ * The matrix-product rewrites of 3x3 SAME convolutions on 1x1 and 2x2 maps and of 1x1 convolutions are exact: same
+ * outputs, same gradients with respect to input and kernel, and the same second-order gradient (kernel gradient of
+ * an input-gradient penalty, as the loss takes it) as TensorFlow's Conv2D.
  */
 class SmallMapConvTest {
 
@@ -39,18 +39,18 @@ class SmallMapConvTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"1,1", "2,2", "1,2", "2,1"})
-  void matchesConv2dToRoundingIncludingSecondOrder(int h, int w) {
+  @CsvSource({"3,1,1", "3,2,2", "3,1,2", "3,2,1", "1,1,1", "1,2,2", "1,4,4", "1,3,5"})
+  void matchesConv2dToRoundingIncludingSecondOrder(int size, int h, int w) {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Random rng = new Random(5);
       Operand<TFloat64> x = random(tf, rng, 3, h, w, 5);
-      Operand<TFloat64> kernel = random(tf, rng, 3, 3, 5, 4);
+      Operand<TFloat64> kernel = random(tf, rng, size, size, 5, 4);
       Operand<TFloat64> probe = random(tf, rng, 3, h, w, 4);
       Layers<TFloat64> l = new Layers<>(tf, TFloat64.class, (name, shape, init) -> {
         throw new AssertionError();
       });
-      Operand<TFloat64> fast = l.smallMapConv(x, kernel, h, w);
+      Operand<TFloat64> fast = size == 1 ? l.pointwiseConv(x, kernel) : l.smallMapConv(x, kernel, h, w);
       Operand<TFloat64> plain = tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME");
 
       Operand<?>[] fetches = new Operand<?>[8];
@@ -78,7 +78,7 @@ class SmallMapConvTest {
             double[] b = values(r, i + 4);
             assertEquals(b.length, a.length);
             for (int j = 0; j < a.length; j++) {
-              assertEquals(b[j], a[j], 1e-12 * Math.max(1, Math.abs(b[j])), what[i] + " [" + j + "] at " + h + "x" + w);
+              assertEquals(b[j], a[j], 1e-12 * Math.max(1, Math.abs(b[j])), what[i] + " [" + j + "] of " + size + "x" + size + " at " + h + "x" + w);
             }
           }
         }
