@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
         "The model is written to a temporary folder and renamed into place."})
 public final class ExportCommand implements Callable<Integer> {
   @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
-      description = "A run folder (its newest good checkpoint) or one checkpoint folder (checkpoints/step-N).")
+      description = "A run folder (its newest good checkpoint) or one checkpoint folder (checkpoints/step-00001000).")
   Path checkpoint;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Where to write the SavedModel (default: <run>/saved_model).")
