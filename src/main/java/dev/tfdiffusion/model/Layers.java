@@ -169,9 +169,9 @@ public final class Layers<T extends TFloating> {
     if (pixels == 1) {
       blocks = tf.reshape(picked, tf.constant(new long[] {in, out}));
     } else {
-      Operand<T> gathered = tf.reshape(picked, tf.constant(new long[] {pixels, pixels, in, out}));
+      Operand<T> perPair = tf.reshape(picked, tf.constant(new long[] {pixels, pixels, in, out}));
       // [p, o, in, out] -> [p, in, o, out] -> [p*in, o*out]
-      blocks = tf.reshape(tf.linalg.transpose(gathered, tf.constant(new int[] {0, 2, 1, 3})),
+      blocks = tf.reshape(tf.linalg.transpose(perPair, tf.constant(new int[] {0, 2, 1, 3})),
           tf.constant(new long[] {pixels * in, pixels * out}));
     }
     Operand<T> flat = tf.reshape(x, tf.constant(new long[] {-1, pixels * in}));
