@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces README's "tutorial preset" section: trains `--preset tutorial` twice (with --freeze-blocks, as the
 # published run effectively did, and with all parameters), exports both, evaluates both and plots their EMA loss next
-# to the tutorial's published curve. Off CI: at features 64 a step takes 0.55-1.5 s (frozen) and 1-1.9 s (all
-# parameters) on a 2-core CPU, so allow 2-5 hours in all.
+# to the tutorial's published curve. Off CI: at features 64 a step takes 0.55-1.8 s (frozen) and 1-2.6 s (all
+# parameters) on a 2-core CPU, so allow 3-6 hours in all.
 #
 # Usage: bench/tutorial-runs.sh [OUT_DIR]      default: graphs/tutorial-comparison
 #   Interrupted? Run it again: each run continues from its newest checkpoint, finished steps are skipped.
