@@ -38,5 +38,5 @@ for run in $RUNS; do
   if [ "$run" = frozen ]; then names+=(--name "freeze-blocks"); else names+=(--name "all parameters"); fi
 done
 "${TFD[@]}" plot-loss "${runs[@]}" "${names[@]}" --reference docs/reference/jax_tutorial_loss.csv \
-  --reference-name "published tutorial run" --at 0,100,200,300,1000,2000,3000,4000,5000 \
+  --reference-name "published tutorial run" --at 0,100,200,300,400,1000,2000,3000,4000,4999,5000 \
   --out "$OUT/tutorial-loss.png" --overwrite
