@@ -1,10 +1,16 @@
 package dev.tfdiffusion.cli;
 
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /** Options several commands share (picocli mixins). */
 final class CommonOptions {
   private CommonOptions() {}
+
+  /** The command as the user typed it, for the run lock's holder details. */
+  static String typed(CommandSpec spec) {
+    return "tf-diffusion " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+  }
 
   /** {@code --verbose}: stack traces on errors and TensorFlow's native log lines (read by {@link Main}). */
   static final class Verbose {

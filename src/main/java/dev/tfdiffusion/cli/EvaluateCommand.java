@@ -81,8 +81,9 @@ public final class EvaluateCommand implements Callable<Integer> {
       Evaluation.Report report = Evaluation.run(model, modelDir, config, judge, count, seed, samplers,
           samplingSteps, eta);
       System.out.print(Evaluation.table(report));
-      Files.writeString(json, new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-          .enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report) + "\n");
+      SampleFiles.writeAtomically(json, new ObjectMapper()
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValueAsString(report) + "\n");
       System.out.println("Wrote " + json + ".");
     }
     return 0;

@@ -4,9 +4,12 @@ import dev.tfdiffusion.export.ModelExport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import dev.tfdiffusion.util.RunLock;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code export}: a SavedModel from a checkpoint. */
 @Command(name = "export", mixinStandardHelpOptions = true,
@@ -27,13 +30,28 @@ public final class ExportCommand implements Callable<Integer> {
   @Mixin
   CommonOptions.Verbose verbose;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
-    RunFolders.Located at = RunFolders.locate(checkpoint, System.out);
-    Path target = out != null ? out : at.run().resolve(ModelExport.DIR);
-    boolean ema = RunFolders.export(at, target, !noEma);
-    System.out.println("Exported step " + at.checkpoint().state().step() + " of " + at.run() + " to " + target
-        + (ema ? " (moving-average weights)." : " (last-step weights)."));
+    try (RunFolders.Located at = RunFolders.locate(checkpoint, System.out);
+         // one writer per folder: the folder the model goes into (for the default, the run folder itself)
+         RunLock lock = RunLock.acquire(parentOf(target(at)), CommonOptions.typed(spec))) {
+      Path target = target(at);
+      boolean ema = RunFolders.export(at, target, !noEma);
+      System.out.println("Exported step " + at.checkpoint().state().step() + " of " + at.run() + " to " + target
+          + (ema ? " (moving-average weights)." : " (last-step weights)."));
+    }
     return 0;
+  }
+
+  private Path target(RunFolders.Located at) {
+    return out != null ? out : at.run().resolve(ModelExport.DIR);
+  }
+
+  /** The folder the model goes into, as the user named it where possible. */
+  private static Path parentOf(Path target) {
+    return target.getParent() != null ? target.getParent() : target.toAbsolutePath().getParent();
   }
 }

@@ -2,6 +2,9 @@ package dev.tfdiffusion.cli;
 
 import dev.tfdiffusion.UserError;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.AutoComplete;
@@ -32,12 +35,24 @@ public final class Main implements Runnable {
 
   /** As {@link #run(String...)}, with error messages going to {@code err}. */
   public static int run(PrintWriter err, String... args) {
-    CommandLine cli = new CommandLine(new Main());
+    Main main = new Main();
+    CommandLine cli = new CommandLine(main);
     manPageStyle(cli);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(Main::handleFailure);
     cli.setParameterExceptionHandler(Main::handleUsageError);
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      main.afterExit.forEach(CountDownLatch::countDown);
+    }
+  }
+
+  /** Latches counted down once the command has ended and printed its error, if any (see {@link TrainCommand}). */
+  private final List<CountDownLatch> afterExit = new ArrayList<>();
+
+  void releaseAfterExit(CountDownLatch latch) {
+    afterExit.add(latch);
   }
 
   @Override

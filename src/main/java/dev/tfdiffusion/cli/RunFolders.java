@@ -23,8 +23,17 @@ final class RunFolders {
 
   private RunFolders() {}
 
-  /** A checkpoint with the run it belongs to. */
-  record Located(Path run, TrainConfig config, Checkpoints.Checkpoint checkpoint) {}
+  /** A checkpoint, pinned against pruning until closed, with the run it belongs to. */
+  record Located(Path run, TrainConfig config, Checkpoints.Pinned pinned) implements AutoCloseable {
+    Checkpoints.Checkpoint checkpoint() {
+      return pinned.checkpoint();
+    }
+
+    @Override
+    public void close() throws IOException {
+      pinned.close();
+    }
+  }
 
   /** {@code dir} is a run folder (its newest good checkpoint) or one checkpoint folder inside a run. */
   static Located locate(Path dir, PrintStream out) {
@@ -33,7 +42,7 @@ final class RunFolders {
     }
     if (Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
       TrainConfig config = TrainConfig.read(dir.resolve(Trainer.CONFIG)).validate();
-      Checkpoints.Checkpoint c = new Checkpoints(dir, config.keepCheckpoints()).latest(out::println)
+      Checkpoints.Pinned c = new Checkpoints(dir, config.keepCheckpoints()).latestPinned(out::println)
           .orElseThrow(() -> new UserError("Run " + dir + " has no usable checkpoint yet."));
       return new Located(dir, config, c);
     }
@@ -57,15 +66,18 @@ final class RunFolders {
 
   /** The end of a finished run: the SavedModel, 64 samples, the tutorial's figures and the reverse-process GIF. */
   static void exportWithFigures(Path run, PrintStream out, boolean quiet) throws IOException {
-    Located at = locate(run, out);
     Path model = run.resolve(ModelExport.DIR);
-    export(at, model, true);
+    TrainConfig config;
+    try (Located at = locate(run, out)) {
+      export(at, model, true);
+      config = at.config();
+    }
     try (SavedModelSampler sampler = SavedModelSampler.open(model)) {
       Path samples = run.resolve(SAMPLES_PNG);
       float[] images = sampler.sample(sampler.noise(64, FIGURE_SEED), FIGURE_SEED, false);
       SampleFiles.writeGrid(samples, images, sampler.height(), sampler.width());
       SampleFiles.writeCsv(SampleFiles.csvFor(samples), images, sampler.height() * sampler.width());
-      figures(sampler, at.config(), run);
+      figures(sampler, config, run);
       Figures.reverseGif(sampler, run.resolve(REVERSE_GIF), sampler.noise(16, FIGURE_SEED), FIGURE_SEED, 100, false);
     }
     if (!quiet) {

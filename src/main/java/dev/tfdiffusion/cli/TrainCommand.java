@@ -3,8 +3,11 @@ package dev.tfdiffusion.cli;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.data.Images;
+import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.train.Trainer;
 import dev.tfdiffusion.util.FileTrees;
+import dev.tfdiffusion.util.RunLock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -35,6 +39,9 @@ import picocli.CommandLine.Spec;
 public final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
+
+  @ParentCommand
+  Main main;
 
   // ---- the run, not hyperparameters ----
   @Option(names = "--preset", paramLabel = "NAME",
@@ -159,44 +166,54 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (stopAfter < 0) {
+      throw UserError.usage("--stop-after must be positive, got " + stopAfter + ".");
+    }
     Map<String, Object> overrides = configOverrides();
-    TrainConfig config;
-    Path runDir;
     if (resume != null) {
       if (!overrides.isEmpty() || out != null || overwrite || configFile != null
           || spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
         throw UserError.usage("--resume continues " + resume + " with its own config.json; drop "
             + String.join(", ", matchedNames(overrides)) + " (start a new run to change settings).");
       }
-      runDir = resume;
-      requireRun(runDir);
-      config = TrainConfig.read(runDir.resolve(Trainer.CONFIG)).validate();
-    } else {
-      if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
-        throw UserError.usage("Give either --config or --preset, not both.");
+      requireRun(resume);
+      try (RunLock lock = RunLock.acquire(resume, CommonOptions.typed(spec))) {
+        TrainConfig config = TrainConfig.read(resume.resolve(Trainer.CONFIG)).validate();
+        return train(config, TrainingData.load(config), resume);
       }
-      TrainConfig base = configFile != null ? TrainConfig.read(configFile).validate() : Presets.named(preset);
-      if (overrides.containsKey("steps") && !overrides.containsKey("warmup-steps")) {
-        // keep the preset's warm-up share of the run (the tutorial's 1000 of 5000) when only the length changes
-        overrides.put("warmup-steps", (int) ((long) base.warmupSteps() * steps / base.steps()));
-      }
-      config = base.with(overrides).validate();
-      runDir = out != null ? out : defaultRunDir(config);
-      prepareNewRunDir(runDir);
     }
-    if (stopAfter < 0) {
-      throw UserError.usage("--stop-after must be positive, got " + stopAfter + ".");
+    if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
+      throw UserError.usage("Give either --config or --preset, not both.");
     }
+    TrainConfig base = configFile != null ? TrainConfig.read(configFile).validate() : Presets.named(preset);
+    if (overrides.containsKey("steps") && !overrides.containsKey("warmup-steps")) {
+      // keep the preset's warm-up share of the run (the tutorial's 1000 of 5000) when only the length changes
+      overrides.put("warmup-steps", (int) ((long) base.warmupSteps() * steps / base.steps()));
+    }
+    TrainConfig config = base.with(overrides).validate();
+    Path runDir = out != null ? out : defaultRunDir(config);
+    requireNewRunDir(runDir);
+    // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
+    Images.Split data = TrainingData.load(config);
+    try (RunLock lock = prepareNewRunDir(runDir)) {
+      return train(config, data, runDir);
+    }
+  }
 
+  /** The run itself, under the run folder's lock. */
+  private int train(TrainConfig config, Images.Split data, Path runDir) throws IOException {
     Trainer trainer = new Trainer(config, new Trainer.Options(runDir, resume != null, stopAfter,
         System.console() != null, quiet, xla.resolve(), Versions.all()), System.out);
     CountDownLatch done = trainer.installInterruptHandler();
     Trainer.Outcome outcome;
     try {
-      outcome = trainer.run();
-    } finally {
-      done.countDown();
+      outcome = trainer.run(data);
+    } catch (IOException | RuntimeException e) {
+      // a stop hook waiting on this run must let the process exit only after the error has been printed
+      main.releaseAfterExit(done);
+      throw e;
     }
+    done.countDown();
     if (outcome.finished() && !noExport) {
       RunFolders.exportWithFigures(runDir, System.out, quiet);
     }
@@ -250,27 +267,11 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private void prepareNewRunDir(Path runDir) throws IOException {
-    if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
-      throw UserError.usage("--out " + runDir + " is a file, not a folder.");
-    }
-    if (Files.isDirectory(runDir)) {
-      boolean isRun = Files.exists(runDir.resolve(Trainer.CONFIG));
-      boolean empty;
-      try (Stream<Path> entries = Files.list(runDir)) {
-        empty = entries.findAny().isEmpty();
-      }
-      if (isRun && !overwrite) {
-        throw UserError.usage(runDir + " already holds a run; continue it with --resume " + runDir
-            + ", or replace it with --overwrite.");
-      }
-      if (!isRun && !empty) {
-        throw UserError.usage(runDir + " is not empty and holds no run; choose a new or empty --out folder.");
-      }
-      if (isRun) {
-        FileTrees.deleteContents(runDir);
-      }
-    }
+  /**
+   * Creates and locks {@code runDir} and (with --overwrite) empties it. {@link #requireNewRunDir} ran before, without
+   * writing anything; it runs again under the lock, since another process may have started a run there in between.
+   */
+  private RunLock prepareNewRunDir(Path runDir) throws IOException {
     try {
       Files.createDirectories(runDir);
     } catch (IOException e) {
@@ -278,6 +279,39 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (!Files.isWritable(runDir)) {
       throw new UserError("Run folder " + runDir + " is not writable.");
+    }
+    RunLock lock = RunLock.acquire(runDir, CommonOptions.typed(spec));
+    try {
+      requireNewRunDir(runDir);
+      if (overwrite) {
+        FileTrees.deleteContents(runDir, RunLock.FILE);
+      }
+      return lock;
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  /** Refuses an --out that is a file, a non-empty folder or (without --overwrite) a run; writes nothing. */
+  private void requireNewRunDir(Path runDir) throws IOException {
+    if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
+      throw UserError.usage("--out " + runDir + " is a file, not a folder.");
+    }
+    if (!Files.isDirectory(runDir)) {
+      return;
+    }
+    boolean isRun = Files.exists(runDir.resolve(Trainer.CONFIG));
+    boolean empty;
+    try (Stream<Path> entries = Files.list(runDir)) {
+      empty = entries.allMatch(p -> p.getFileName().toString().equals(RunLock.FILE));
+    }
+    if (isRun && !overwrite) {
+      throw UserError.usage(runDir + " already holds a run; continue it with --resume " + runDir
+          + ", or replace it with --overwrite.");
+    }
+    if (!isRun && !empty) {
+      throw UserError.usage(runDir + " is not empty and holds no run; choose a new or empty --out folder.");
     }
   }
 }

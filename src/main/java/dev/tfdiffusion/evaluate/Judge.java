@@ -7,12 +7,15 @@ import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
 import dev.tfdiffusion.train.CheckpointOps;
+import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.util.FileTrees;
+import dev.tfdiffusion.util.LockFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +53,8 @@ public final class Judge implements AutoCloseable {
   static final double LEARNING_RATE = 3e-3;
   public static final int FEATURES = 64;
   public static final int CLASSES = 10;
+  /** How long an evaluation waits for another one that is training the cached judge. */
+  static final Duration CACHE_WAIT = Duration.ofMinutes(10);
 
   /** What the cache records beside the weights. */
   record Info(String version, double heldOutAccuracy, int trainImages, int testImages) {}
@@ -122,8 +127,21 @@ public final class Judge implements AutoCloseable {
     return (Operand<T>) o;
   }
 
-  /** The cached judge, trained (and cached) first if the cache has none. */
+  /**
+   * The cached judge, trained (and cached) first if the cache has none. The cache is read and written under an
+   * exclusive lock, so concurrent evaluations train it once and never see it half-written.
+   */
   public static Judge load(Path cacheRoot, PrintStream log) throws IOException {
+    Files.createDirectories(cacheRoot);
+    Path lockFile = cacheRoot.resolve("." + VERSION + ".lock");
+    try (LockFile lock = LockFile.exclusive(lockFile, CACHE_WAIT).orElseThrow(() -> new UserError("The digit "
+        + "classifier's cache " + cacheRoot.resolve(VERSION) + " stayed locked by another process for "
+        + CACHE_WAIT.toMinutes() + " minutes; try again when it has finished."))) {
+      return loadLocked(cacheRoot, log);
+    }
+  }
+
+  private static Judge loadLocked(Path cacheRoot, PrintStream log) throws IOException {
     Path dir = cacheRoot.resolve(VERSION);
     Path infoFile = dir.resolve("judge.json");
     Judge judge = new Judge();

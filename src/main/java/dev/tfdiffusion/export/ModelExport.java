@@ -6,10 +6,10 @@ import dev.tfdiffusion.train.Checkpoints;
 import dev.tfdiffusion.train.TrainGraph;
 import dev.tfdiffusion.util.SessionOptions;
 import dev.tfdiffusion.util.FileTrees;
+import dev.tfdiffusion.util.Folders;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +18,9 @@ import org.tensorflow.Signature;
 
 /**
  * Writes a SavedModel (tag {@code serve}) from a training checkpoint, atomically: the model is built in a temporary
- * folder beside the target and renamed into place, so a crash never leaves a half-written model where a good one
- * was. A copy of the run's {@code config.json} goes inside it.
+ * folder beside the target and swapped into place ({@link Folders#replace}), so a crash never leaves a half-written
+ * model where a good one was, and a reader finds the old model or the new one. A copy of the run's
+ * {@code config.json} goes inside it.
  */
 public final class ModelExport {
   public static final String DIR = "saved_model";
@@ -51,17 +52,12 @@ public final class ModelExport {
     extra.put("weights", average ? "ema" : "last-step");
     Files.writeString(tmp.resolve(CONFIG), config.toJson(extra));
 
-    Path old = parent.resolve("." + absolute.getFileName() + ".old-export");
-    FileTrees.delete(old);
-    if (Files.exists(absolute)) {
-      if (!Files.isRegularFile(absolute.resolve("saved_model.pb")) && !FileTrees.isEmptyDirectory(absolute)) {
-        FileTrees.delete(tmp);
-        throw new UserError(out + " exists and is not a SavedModel; choose another --out folder.");
-      }
-      Files.move(absolute, old, StandardCopyOption.ATOMIC_MOVE);
+    if (Files.exists(absolute) && !Files.isRegularFile(absolute.resolve("saved_model.pb"))
+        && !FileTrees.isEmptyDirectory(absolute)) {
+      FileTrees.delete(tmp);
+      throw new UserError(out + " exists and is not a SavedModel; choose another --out folder.");
     }
-    Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE);
-    FileTrees.delete(old);
+    Folders.replace(tmp, absolute, parent.resolve("." + absolute.getFileName() + ".old-export"));
     return average;
   }
 }

@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import org.jfree.chart.ChartUtils;
+import javax.imageio.ImageIO;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
@@ -51,7 +51,11 @@ public final class LossPlot {
     JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, curves.length > 1);
     chart.setBackgroundPaint(Color.WHITE);
     Path tmp = png.resolveSibling(png.getFileName() + ".tmp");
-    ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 1000, 500);
+    // ImageIO straight to a file: its stream-to-temp-file cache registers a shutdown hook on first use, which fails
+    // when the plot is drawn for the final checkpoint after Ctrl-C or SIGTERM
+    if (!ImageIO.write(chart.createBufferedImage(1000, 500), "png", tmp.toFile())) {
+      throw new IOException("no PNG writer available");
+    }
     Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

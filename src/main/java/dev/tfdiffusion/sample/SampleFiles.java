@@ -55,9 +55,14 @@ public final class SampleFiles {
       b.append(Math.max(0f, Math.min(1f, values[i])));
       b.append((i + 1) % pixels == 0 ? '\n' : ',');
     }
-    Path tmp = csv.resolveSibling(csv.getFileName() + ".tmp");
-    Files.writeString(tmp, b.toString(), StandardCharsets.UTF_8);
-    Files.move(tmp, csv, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    writeAtomically(csv, b.toString());
+  }
+
+  /** Writes {@code text} beside {@code file} and renames it into place: readers see the old file or the new one. */
+  public static void writeAtomically(Path file, String text) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, text, StandardCharsets.UTF_8);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   public static void writeGrid(Path png, float[] values, int height, int width) throws IOException {

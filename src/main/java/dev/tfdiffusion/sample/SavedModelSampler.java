@@ -1,12 +1,14 @@
 package dev.tfdiffusion.sample;
 
 import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.util.Folders;
 import dev.tfdiffusion.util.SessionOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.TreeSet;
 import org.tensorflow.Result;
@@ -25,6 +27,7 @@ import org.tensorflow.types.TInt64;
  * package never builds the network (it does not depend on the model code).
  */
 public final class SavedModelSampler implements AutoCloseable {
+  private static final int RELOADS = 3;
   private final SavedModelBundle bundle;
   private final int height;
   private final int width;
@@ -43,7 +46,23 @@ public final class SavedModelSampler implements AutoCloseable {
   /** As {@link #open(Path)}, compiling the signatures with XLA when {@code xla}. */
   public static SavedModelSampler open(Path dir, boolean xla) {
     requireSavedModelFolder(dir);
-    return load(dir, xla);
+    // export swaps a new model in whole; one swapped in while we read is read again, so we never mix the two
+    for (int attempt = 1; ; attempt++) {
+      Optional<Object> before = Folders.identity(dir);
+      SavedModelSampler model;
+      try {
+        model = load(dir, xla);
+      } catch (UserError e) {
+        if (attempt < RELOADS && !Folders.identity(dir).equals(before)) {
+          continue;
+        }
+        throw e;
+      }
+      if (attempt >= RELOADS || Folders.identity(dir).equals(before)) {
+        return model; // once loaded, the model lives in memory: later swaps do not touch it
+      }
+      model.close();
+    }
   }
 
   /** Fails with one sentence unless {@code dir} is a folder holding a saved_model.pb (cheap: loads nothing). */

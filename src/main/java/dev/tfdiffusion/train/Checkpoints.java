@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.util.FileTrees;
+import dev.tfdiffusion.util.Pin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -51,6 +52,14 @@ public final class Checkpoints {
     }
   }
 
+  /** A checkpoint held against pruning while it is read (by export, or by anything else outside the training run). */
+  public record Pinned(Checkpoint checkpoint, Pin pin) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      pin.close();
+    }
+  }
+
   private final Path root;
   private final int keep;
 
@@ -78,6 +87,7 @@ public final class Checkpoints {
       FileTrees.delete(tmp);
       Files.createDirectories(tmp);
       saver.accept(tmp.resolve(PREFIX).toString());
+      pauseForFaultInjection();
       Map<String, String> sums = new LinkedHashMap<>();
       try (Stream<Path> files = Files.list(tmp)) {
         for (Path f : files.sorted().toList()) {
@@ -100,29 +110,91 @@ public final class Checkpoints {
     }
   }
 
-  /** Complete checkpoints, newest first, each with a note when it was skipped as damaged. */
+  /**
+   * Tests kill a training process while a checkpoint is half written; this environment variable (milliseconds)
+   * holds the writer between the tensors and {@code state.json} so that they can. Unset in normal use.
+   */
+  static final String PAUSE_ENV = "TF_DIFFUSION_TEST_CHECKPOINT_PAUSE_MS";
+
+  private static void pauseForFaultInjection() {
+    String pause = System.getenv(PAUSE_ENV);
+    if (pause != null && !pause.isBlank()) {
+      try {
+        Thread.sleep(Long.parseLong(pause.strip()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * The newest complete checkpoint, with a note for each one skipped as damaged. For the training run itself, which
+   * is the only one that prunes (it holds the run's lock).
+   */
   public Optional<Checkpoint> latest(Consumer<String> warnings) {
     for (Path dir : listNewestFirst()) {
       Optional<String> problem = verify(dir);
       if (problem.isEmpty()) {
         return Optional.of(new Checkpoint(dir, readState(dir)));
       }
-      warnings.accept("Skipping damaged checkpoint " + dir + ": " + problem.get()
-          + "; falling back to the previous one.");
+      warnings.accept(skipped(dir, problem.get()));
     }
     return Optional.empty();
   }
 
-  /** The checkpoint in folder {@code dir}, if it passes its checks; otherwise a one-sentence error. */
-  public static Checkpoint open(Path dir) {
+  /**
+   * As {@link #latest}, for readers beside a training run: the checkpoint is pinned before it is verified, so the run
+   * cannot prune it until the caller closes it; one pruned while we looked is passed over.
+   */
+  public Optional<Pinned> latestPinned(Consumer<String> warnings) {
+    for (Path dir : listNewestFirst()) {
+      Optional<Pin> pin = pin(dir);
+      if (pin.isEmpty()) {
+        continue;
+      }
+      Optional<String> problem = verify(dir);
+      if (problem.isEmpty()) {
+        return Optional.of(new Pinned(new Checkpoint(dir, readState(dir)), pin.get()));
+      }
+      unpin(pin.get());
+      warnings.accept(skipped(dir, problem.get()));
+    }
+    return Optional.empty();
+  }
+
+  private static String skipped(Path dir, String problem) {
+    return "Skipping damaged checkpoint " + dir + ": " + problem + "; falling back to the previous one.";
+  }
+
+  /** The checkpoint in folder {@code dir}, pinned, if it passes its checks; otherwise a one-sentence error. */
+  public static Pinned open(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw new UserError("Checkpoint folder " + dir + " does not exist.");
     }
+    Pin pin = pin(dir).orElseThrow(() -> new UserError("Checkpoint " + dir + " was removed by its training run "
+        + "(--keep-checkpoints) as it was opened; choose a newer one, or the run folder for its newest."));
     Optional<String> problem = verify(dir);
     if (problem.isPresent()) {
+      unpin(pin);
       throw new UserError("Checkpoint " + dir + " cannot be used: " + problem.get() + ".");
     }
-    return new Checkpoint(dir, readState(dir));
+    return new Pinned(new Checkpoint(dir, readState(dir)), pin);
+  }
+
+  private static Optional<Pin> pin(Path dir) {
+    try {
+      return Pin.forReading(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot pin checkpoint " + dir, e);
+    }
+  }
+
+  private static void unpin(Pin pin) {
+    try {
+      pin.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   List<Path> listNewestFirst() {
@@ -139,7 +211,7 @@ public final class Checkpoints {
   }
 
   /** Why {@code dir} cannot be restored, if it cannot. */
-  static Optional<String> verify(Path dir) {
+  public static Optional<String> verify(Path dir) {
     Path stateFile = dir.resolve(STATE);
     if (!Files.isRegularFile(stateFile)) {
       return Optional.of("it has no " + STATE);
@@ -173,7 +245,7 @@ public final class Checkpoints {
     return Optional.empty();
   }
 
-  private static State readState(Path dir) {
+  static State readState(Path dir) {
     try {
       return JSON.readValue(dir.resolve(STATE).toFile(), State.class);
     } catch (IOException e) {
@@ -181,14 +253,23 @@ public final class Checkpoints {
     }
   }
 
-  /** Old checkpoints are renamed out of the way before they are deleted, so none is ever seen half-deleted. */
+  /**
+   * Old checkpoints are renamed out of the way before they are deleted, so none is ever seen half-deleted. One that a
+   * reader has pinned stays until a later checkpoint finds it free.
+   */
   private void prune() throws IOException {
     List<Path> all = listNewestFirst();
     for (int i = keep; i < all.size(); i++) {
-      Path trash = root.resolve(".trash-" + all.get(i).getFileName());
-      FileTrees.delete(trash);
-      Files.move(all.get(i), trash, StandardCopyOption.ATOMIC_MOVE);
-      FileTrees.delete(trash);
+      Optional<Pin> hold = Pin.forRemoval(all.get(i));
+      if (hold.isEmpty()) {
+        continue;
+      }
+      try (Pin removal = hold.get()) {
+        Path trash = root.resolve(".trash-" + all.get(i).getFileName());
+        FileTrees.delete(trash);
+        Files.move(all.get(i), trash, StandardCopyOption.ATOMIC_MOVE);
+        FileTrees.delete(trash);
+      }
     }
   }
 

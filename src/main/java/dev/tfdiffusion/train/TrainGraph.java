@@ -73,6 +73,7 @@ public final class TrainGraph implements AutoCloseable {
   private final Operand<TInt32> timesteps;
   private final Operand<TFloat32> prediction;
   private final List<Param<TFloat32>> trained;
+  private final List<Operand<TFloat32>> rawGradients;
   private final Summaries summaries;
 
   /** Checkpoint names of the weights' moving averages: {@code ema/<weight>}; the weights are {@code model/<weight>}. */
@@ -142,6 +143,7 @@ public final class TrainGraph implements AutoCloseable {
         throw new IllegalStateException("the loss does not depend on " + trained.get(i).name());
       }
     }
+    rawGradients = grads;
 
     // ---- clipping, schedule, AdamW ----
     Ops o = tf.withSubScope("optimize");
@@ -334,6 +336,16 @@ public final class TrainGraph implements AutoCloseable {
     try (Result r = session.runner().fetch(globalStep).run()) {
       return ((TInt64) r.get(0)).getLong();
     }
+  }
+
+  /** This step's timesteps t [batch], a function of the seed and the global step (for tests). */
+  Operand<TInt32> timesteps() {
+    return timesteps;
+  }
+
+  /** The loss's gradients before clipping, one per {@link #trainedParams()} entry (for tests). */
+  List<Operand<TFloat32>> rawGradients() {
+    return rawGradients;
   }
 
   public List<Param<TFloat32>> params() {

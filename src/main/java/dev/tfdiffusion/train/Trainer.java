@@ -53,8 +53,12 @@ public final class Trainer {
   }
 
   public Outcome run() throws IOException {
+    return run(TrainingData.load(config));
+  }
+
+  /** As {@link #run()}, on data already loaded with {@link TrainingData#load} for this config. */
+  public Outcome run(Images.Split data) throws IOException {
     Path runDir = options.runDir();
-    Images.Split data = TrainingData.load(config);
     Images train = data.train();
     Checkpoints checkpoints = new Checkpoints(runDir, config.keepCheckpoints());
 

@@ -25,11 +25,12 @@ public final class FileTrees {
     }
   }
 
-  /** Deletes what is inside folder {@code p}, keeping the folder. */
-  public static void deleteContents(Path p) throws IOException {
+  /** Deletes what is inside folder {@code p}, keeping the folder and the entries named {@code keep}. */
+  public static void deleteContents(Path p, String... keep) throws IOException {
+    List<String> kept = List.of(keep);
     List<Path> children;
     try (Stream<Path> list = Files.list(p)) {
-      children = list.toList();
+      children = list.filter(c -> !kept.contains(c.getFileName().toString())).toList();
     }
     for (Path child : children) {
       delete(child);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfdiffusion.FileSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -22,10 +23,19 @@ class CliErrorsTest {
 
   private record Outcome(int code, String err) {}
 
+  /** Where {@code train} puts a run without --out: graphs/ under the working directory. */
+  private static final Path DEFAULT_RUNS = Path.of("graphs");
+
+  /**
+   * Runs a command that must fail, and checks that it wrote nothing: the test's folder (with the files, runs and
+   * folders the test set up) and the default run folder are exactly as before (paths, sizes, times, SHA-256).
+   */
   private Outcome run(String... args) {
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(err, true), args);
-    return new Outcome(code, err.toString().strip());
+    return FileSnapshot.assertWritesNothing(() -> {
+      StringWriter err = new StringWriter();
+      int code = Main.run(new PrintWriter(err, true), args);
+      return new Outcome(code, err.toString().strip());
+    }, dir, DEFAULT_RUNS);
   }
 
   @Test
@@ -41,6 +51,7 @@ class CliErrorsTest {
     Outcome o = run("train", "--steps", "10", "--warmup-steps", "10", "--out", dir.resolve("r").toString());
     assertEquals(2, o.code());
     assertEquals("--warmup-steps must be at least 0 and less than --steps (10), got 10.", o.err());
+    assertFalse(Files.exists(dir.resolve("r")));
   }
 
   @Test
@@ -71,6 +82,23 @@ class CliErrorsTest {
   }
 
   @Test
+  void overwriteWithBadDataKeepsTheExistingRun() throws IOException {
+    // --overwrite replaces a run only once the new one can start: bad data leaves the old run as it was
+    Path run = dir.resolve("run");
+    Files.createDirectories(run.resolve("checkpoints"));
+    Files.writeString(run.resolve("config.json"), "{}");
+    Files.writeString(run.resolve("checkpoints/keep.txt"), "old run");
+    Path missing = dir.resolve("none.csv");
+    Outcome o = run("train", "--out", run.toString(), "--overwrite", "--data", missing.toString());
+    assertEquals(1, o.code());
+    assertEquals("Data file " + missing + " does not exist.", o.err());
+    Outcome stop = run("train", "--out", run.toString(), "--overwrite", "--stop-after", "-1");
+    assertEquals(2, stop.code());
+    assertEquals("--stop-after must be positive, got -1.", stop.err());
+    assertEquals("old run", Files.readString(run.resolve("checkpoints/keep.txt")));
+  }
+
+  @Test
   void resumeOfAFolderThatIsNotARun() throws IOException {
     Files.createDirectories(dir.resolve("empty"));
     Outcome o = run("train", "--resume", dir.resolve("empty").toString());
@@ -96,7 +124,7 @@ class CliErrorsTest {
     Outcome o = run("train", "--data", data.toString(), "--out", out.toString());
     assertEquals(1, o.code());
     assertEquals(data + " line 2: expected 65 comma-separated values (64 pixels and a label), found 2.", o.err());
-    assertFalse(Files.exists(out.resolve("config.json")));
+    assertFalse(Files.exists(out), "--out is not created");
   }
 
   private Outcome trainOn(String content, String... more) throws IOException {
@@ -106,7 +134,7 @@ class CliErrorsTest {
         "--out", dir.resolve("r").toString()));
     args.addAll(java.util.List.of(more));
     Outcome o = run(args.toArray(new String[0]));
-    assertFalse(Files.exists(dir.resolve("r").resolve("config.json")), "nothing written");
+    assertFalse(Files.exists(dir.resolve("r")), "--out is not created");
     return o;
   }
 
@@ -115,6 +143,7 @@ class CliErrorsTest {
     Outcome o = run("train", "--data", dir.resolve("none.csv").toString(), "--out", dir.resolve("r").toString());
     assertEquals(1, o.code());
     assertEquals("Data file " + dir.resolve("none.csv") + " does not exist.", o.err());
+    assertFalse(Files.exists(dir.resolve("r")), "--out is not created");
   }
 
   @Test
@@ -157,6 +186,7 @@ class CliErrorsTest {
     Outcome o = run("train", "--batch-size", "-3", "--out", dir.resolve("r").toString());
     assertEquals(2, o.code());
     assertEquals("--batch-size must be 0 (the whole training set) or positive, got -3.", o.err());
+    assertFalse(Files.exists(dir.resolve("r")));
   }
 
   @Test
@@ -166,6 +196,8 @@ class CliErrorsTest {
     assertEquals(1, o.code());
     assertTrue(o.err().startsWith("Cannot create run folder " + file.resolve("run") + ": "), o.err());
     assertEquals(1, o.err().lines().count());
+    assertFalse(Files.exists(file.resolve("run")));
+    assertEquals("x", Files.readString(file));
   }
 
   @Test
@@ -184,6 +216,7 @@ class CliErrorsTest {
     Outcome o = run("train", "--out", other.toString());
     assertEquals(2, o.code());
     assertEquals(other + " is not empty and holds no run; choose a new or empty --out folder.", o.err());
+    assertEquals("x", Files.readString(other.resolve("holiday.jpg")));
   }
 
   @Test
@@ -201,6 +234,7 @@ class CliErrorsTest {
     Outcome o = run("train", "--data", data.toString(), "--digit", "7", "--out", dir.resolve("r").toString());
     assertEquals(1, o.code());
     assertEquals(data + " holds no images of digit 7.", o.err());
+    assertFalse(Files.exists(dir.resolve("r")), "--out is not created");
   }
 
   @Test
@@ -209,5 +243,6 @@ class CliErrorsTest {
     assertEquals(2, o.code());
     assertEquals("--batch-size 500 is larger than the 172 training images; use at most 172 (or 0 for all of them).",
         o.err());
+    assertFalse(Files.exists(dir.resolve("r")), "--out is not created");
   }
 }

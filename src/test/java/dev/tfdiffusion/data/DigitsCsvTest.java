@@ -2,8 +2,10 @@ package dev.tfdiffusion.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.tfdiffusion.FileSnapshot;
 import dev.tfdiffusion.UserError;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -72,7 +74,9 @@ class DigitsCsvTest {
   private String errorFor(String content) throws IOException {
     Path f = dir.resolve("bad.csv");
     Files.writeString(f, content);
-    return assertThrows(UserError.class, () -> DigitsCsv.read(f)).getMessage();
+    // nothing is written: the folder, with the bad file in it, is the same afterwards
+    return FileSnapshot.assertWritesNothing(() -> assertThrows(UserError.class, () -> DigitsCsv.read(f)), dir)
+        .getMessage();
   }
 
   @Test
@@ -91,7 +95,20 @@ class DigitsCsvTest {
   @Test
   void missingFileIsOneSentence() {
     Path missing = dir.resolve("nope.csv");
-    assertEquals("Data file " + missing + " does not exist.",
-        assertThrows(UserError.class, () -> DigitsCsv.read(missing)).getMessage());
+    assertEquals("Data file " + missing + " does not exist.", FileSnapshot.assertWritesNothing(
+        () -> assertThrows(UserError.class, () -> DigitsCsv.read(missing)), dir).getMessage());
+    assertFalse(Files.exists(missing));
+  }
+
+  @Test
+  void badGzippedFileWritesNothing() throws IOException {
+    // the .csv.gz path of the same checks: a label out of range inside a gzipped file
+    Path gz = dir.resolve("bad.csv.gz");
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz))) {
+      out.write(("0,".repeat(64) + "12\n").getBytes());
+    }
+    String message = FileSnapshot.assertWritesNothing(
+        () -> assertThrows(UserError.class, () -> DigitsCsv.read(gz)), dir).getMessage();
+    assertEquals(gz + " line 1: label is 12, outside 0..9.", message);
   }
 }

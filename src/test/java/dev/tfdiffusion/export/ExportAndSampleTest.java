@@ -201,4 +201,26 @@ class ExportAndSampleTest {
     assertFalse(java.util.Arrays.equals(direct, sampler.sample(noise, 6, false)), "another seed, other images");
     assertFalse(java.util.Arrays.equals(direct, sampler.sample(noise, 5, true)), "the tutorial sampler differs");
   }
+
+  @Test
+  void aLoadedModelKeepsItsWeightsWhenExportReplacesItsFolder() throws IOException {
+    Path served = dir.resolve("served");
+    assertEquals(0, Main.run("export", "--checkpoint", run.toString(), "--out", served.toString(), "--no-ema"));
+    float[] x = new float[2 * 64];
+    java.util.Arrays.fill(x, 0.25f);
+    int[] t = {10, 900};
+    Object before = dev.tfdiffusion.util.Folders.identity(served).orElseThrow();
+    try (SavedModelSampler loaded = SavedModelSampler.open(served)) {
+      float[] lastStep = loaded.denoise(x, t);
+      assertEquals(0, Main.run("export", "--checkpoint", run.toString(), "--out", served.toString()));
+      assertFalse(before.equals(dev.tfdiffusion.util.Folders.identity(served).orElseThrow()), "swapped in whole");
+      assertArrayEquals(lastStep, loaded.denoise(x, t), "the loaded model is in memory; the swap does not touch it");
+      try (SavedModelSampler reloaded = SavedModelSampler.open(served)) {
+        assertArrayEquals(sampler.denoise(x, t), reloaded.denoise(x, t), "the new folder holds the EMA weights");
+      }
+    }
+    try (var left = Files.list(dir)) {
+      assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith(".served")), "no temporary folders");
+    }
+  }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfdiffusion.FileSnapshot;
 import dev.tfdiffusion.cli.Main;
 import dev.tfdiffusion.util.FileTrees;
 import java.io.IOException;
@@ -40,10 +41,19 @@ class SampleErrorsTest {
 
   private record Outcome(int code, String err) {}
 
+  /** Where {@code sample} writes without --out: samples.png and samples.csv in the working directory. */
+  private static final Path DEFAULT_PNG = Path.of("samples.png");
+
+  /**
+   * Runs a command that must fail, and checks that it wrote nothing: the test folder (with the trained run, its
+   * SavedModel and every file the tests set up) and sample's default outputs are exactly as before.
+   */
   private static Outcome run(String... args) {
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(err, true), args);
-    return new Outcome(code, err.toString().strip());
+    return FileSnapshot.assertWritesNothing(() -> {
+      StringWriter err = new StringWriter();
+      int code = Main.run(new PrintWriter(err, true), args);
+      return new Outcome(code, err.toString().strip());
+    }, dir, DEFAULT_PNG, SampleFiles.csvFor(DEFAULT_PNG));
   }
 
   private static Outcome sample(Path modelDir, Path out) {
@@ -130,6 +140,7 @@ class SampleErrorsTest {
     assertEquals(2, o.code());
     assertEquals(out + " already exists; choose another name or add --overwrite.", o.err());
     assertEquals("keep", Files.readString(out));
+    assertFalse(Files.exists(SampleFiles.csvFor(out)));
   }
 
   @Test
