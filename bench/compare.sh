@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs `tf-diffusion bench` and the PyTorch peer (bench/torch_reference.py, the tutorial's training step ported to
-# PyTorch; Debian's python3-torch, 2 threads) alternately on this machine and prints the side-by-side ratios.
+# Runs `tf-diffusion bench` and a PyTorch peer (the tutorial's training step ported to PyTorch, run with Debian's
+# python3-torch and 2 threads) alternately on this machine and prints the side-by-side ratios. The peer is not part of
+# this project: point PEER at one. It must accept --features F --steps N --threads T [--sample-steps S --sample-batch B]
+# and print one JSON object with train_step_s_median (and sample_s).
 #
-# Usage: bench/compare.sh [FEATURES...]          default: 16 32 64
+# Usage: PEER=path/to/peer.py bench/compare.sh [FEATURES...]          default: 16 32 64
 #   STEPS=10      timed training steps per run
 #   SAMPLE=1      also time 1000-step sampling of SAMPLE_IMAGES images (slow for the peer at features 64)
 #   SAMPLE_IMAGES=64
@@ -14,7 +16,12 @@ SAMPLE_IMAGES=${SAMPLE_IMAGES:-64}
 FEATURES=("$@")
 [ ${#FEATURES[@]} -gt 0 ] || FEATURES=(16 32 64)
 PY=/usr/bin/python3
+PEER=${PEER:-}
 
+if [ -z "$PEER" ] || [ ! -f "$PEER" ]; then
+  echo "Set PEER to the PyTorch peer script to compare with (e.g. PEER=../shared/peers/torch_reference.py)." >&2
+  exit 2
+fi
 if ! $PY -c "import torch" 2>/dev/null; then
   echo "The PyTorch peer needs Debian's python3-torch: sudo apt-get install python3-torch" >&2
   exit 2
@@ -28,7 +35,7 @@ printf "\n"
 for f in "${FEATURES[@]}"; do
   peer_args=(--features "$f" --steps "$STEPS" --threads 2)
   [ "$SAMPLE" = 1 ] && peer_args+=(--sample-steps 1000 --sample-batch "$SAMPLE_IMAGES")
-  peer=$($PY bench/torch_reference.py "${peer_args[@]}")
+  peer=$($PY "$PEER" "${peer_args[@]}")
   ours=$(java -jar target/tf-diffusion.jar bench --features "$f" --steps "$STEPS" --sample-images "$SAMPLE_IMAGES" \
     --xla off)
   $PY - "$f" "$SAMPLE" "$ours" "$peer" <<'PY'

@@ -7,7 +7,7 @@ import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.export.InferenceGraph;
 import dev.tfdiffusion.model.ModelSummary;
 import dev.tfdiffusion.sample.Signatures;
-import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainGraph;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.SessionOptions;

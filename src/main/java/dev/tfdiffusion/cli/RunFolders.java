@@ -8,7 +8,7 @@ import dev.tfdiffusion.export.ModelExport;
 import dev.tfdiffusion.sample.Figures;
 import dev.tfdiffusion.sample.SampleFiles;
 import dev.tfdiffusion.sample.SavedModelSampler;
-import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -45,7 +45,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   // ---- the run, not hyperparameters ----
   @Option(names = "--preset", paramLabel = "NAME",
-      description = "Starting point: quick (default; about 10 minutes on a 2-core CPU) or tutorial (the tutorial "
+      description = "Starting point: quick (default; a few minutes on a laptop CPU) or tutorial (the tutorial "
           + "exactly: features 64, 5000 steps, seed 42).")
   String preset = Presets.DEFAULT;
 

@@ -6,9 +6,9 @@ import picocli.CommandLine.ITypeConverter;
 
 /**
  * The {@code --xla on|off|auto} switch. {@code auto} decides per device by the measurements in README: off on CPU
- * (compiling the second-order step takes about 8 s more and the steps are at best 7 % faster), on where a GPU is
- * present. On CPU, TensorFlow's global JIT also needs {@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit} in the process
- * environment before the first session runs, which {@link #enable()} sets through libc.
+ * (compiling the second-order step costs more than the few per cent it gains there), on where a GPU is present. On
+ * CPU, TensorFlow's global JIT also needs {@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit} in the process environment
+ * before the first session runs, which {@link #enable()} sets through libc.
  */
 enum Xla {
   ON, OFF, AUTO;

@@ -12,8 +12,7 @@ public final class Presets {
   public static final String TUTORIAL = "tutorial";
   public static final String DEFAULT = QUICK;
 
-  // The quick preset: tuned with `evaluate` (README): longer runs memorise the 172 training images; it finishes in
-  // about five minutes on a 2-core laptop CPU.
+  // The quick preset: tuned with `evaluate` (README): longer runs memorise the 172 training images.
   public static final int QUICK_FEATURES = 16;
   public static final int QUICK_STEPS = 2000;
   public static final int QUICK_WARMUP = 200;

@@ -6,7 +6,7 @@ import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
-import dev.tfdiffusion.train.CheckpointOps;
+import dev.tfdiffusion.checkpoint.CheckpointOps;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.LockFile;

@@ -9,7 +9,7 @@ import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
 import dev.tfdiffusion.sample.Signatures;
-import dev.tfdiffusion.train.CheckpointOps;
+import dev.tfdiffusion.checkpoint.CheckpointOps;
 import dev.tfdiffusion.train.TrainGraph;
 import dev.tfdiffusion.util.SessionOptions;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package dev.tfdiffusion.export;
 
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.TrainConfig;
-import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainGraph;
 import dev.tfdiffusion.util.SessionOptions;
 import dev.tfdiffusion.util.FileTrees;

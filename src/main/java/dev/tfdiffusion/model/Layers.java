@@ -131,8 +131,8 @@ public final class Layers<T extends TFloating> {
 
   /**
    * A 1x1 convolution as x_flat [B*h*w, cin] times the kernel [cin, cout]. TF's {@code Conv2DBackpropInput}, which
-   * the gradients of {@code Conv2D} use, is slow for 1x1 kernels (about 0.7 s per call on a 1x1 map with 1024
-   * channels on a 2-core AVX2 CPU, where the equal matrix product takes milliseconds).
+   * the gradients of {@code Conv2D} use, is far slower for 1x1 kernels on wide small maps than the equal matrix
+   * product (README, Performance, has the measurement).
    */
   Operand<T> pointwiseConv(Operand<T> x, Operand<T> kernel) {
     long[] ks = kernel.shape().asArray();

@@ -1,5 +1,6 @@
 package dev.tfdiffusion.train;
 
+import dev.tfdiffusion.checkpoint.CheckpointOps;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.diffusion.ForwardProcess;

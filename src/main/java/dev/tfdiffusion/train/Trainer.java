@@ -1,6 +1,7 @@
 package dev.tfdiffusion.train;
 
 import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.ChildProcess;
-import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainLog;
 import java.io.IOException;
 import java.nio.file.Files;

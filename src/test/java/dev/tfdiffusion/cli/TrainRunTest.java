@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.config.TrainConfig;
-import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainLog;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

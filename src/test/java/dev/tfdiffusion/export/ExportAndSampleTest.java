@@ -11,7 +11,7 @@ import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.diffusion.NoiseSchedule;
 import dev.tfdiffusion.sample.SavedModelSampler;
-import dev.tfdiffusion.train.Checkpoints;
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainGraph;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.cli.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

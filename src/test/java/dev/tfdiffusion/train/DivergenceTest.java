@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.FileSnapshot;
+import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.cli.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,4 +1,4 @@
-package dev.tfdiffusion.train;
+package dev.tfdiffusion.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

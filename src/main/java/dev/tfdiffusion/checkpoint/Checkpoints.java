@@ -1,4 +1,4 @@
-package dev.tfdiffusion.train;
+package dev.tfdiffusion.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -72,7 +72,8 @@ public final class Checkpoints {
     return root;
   }
 
-  static String dirName(long step) {
+  /** The folder name of the checkpoint at {@code step}: {@code step-NNNNNNNN}. */
+  public static String dirName(long step) {
     return String.format("step-%08d", step);
   }
 
@@ -114,7 +115,7 @@ public final class Checkpoints {
    * Tests kill a training process while a checkpoint is half written; this environment variable (milliseconds)
    * holds the writer between the tensors and {@code state.json} so that they can. Unset in normal use.
    */
-  static final String PAUSE_ENV = "TF_DIFFUSION_TEST_CHECKPOINT_PAUSE_MS";
+  public static final String PAUSE_ENV = "TF_DIFFUSION_TEST_CHECKPOINT_PAUSE_MS";
 
   private static void pauseForFaultInjection() {
     String pause = System.getenv(PAUSE_ENV);
@@ -245,7 +246,8 @@ public final class Checkpoints {
     return Optional.empty();
   }
 
-  static State readState(Path dir) {
+  /** The {@code state.json} of checkpoint folder {@code dir}, unchecked (see {@link #verify}). */
+  public static State readState(Path dir) {
     try {
       return JSON.readValue(dir.resolve(STATE).toFile(), State.class);
     } catch (IOException e) {
@@ -290,7 +292,8 @@ public final class Checkpoints {
     return parameters * 4L * copies + (1 << 20);
   }
 
-  static String sha256(Path file) throws IOException {
+  /** The SHA-256 of a file, as {@code state.json} records it. */
+  public static String sha256(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       byte[] buf = new byte[1 << 16];

@@ -1,4 +1,4 @@
-package dev.tfdiffusion.train;
+package dev.tfdiffusion.checkpoint;
 
 import java.util.ArrayList;
 import java.util.Arrays;
