@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
     description = "Prints the U-Net's blocks with output shapes and parameter counts (like Keras' model.summary()).")
 public final class SummaryCommand implements Callable<Integer> {
   @Option(names = "--features", paramLabel = "N",
-      description = "U-Net base width (default: the quick preset's, " + Presets.QUICK_FEATURES + ").")
-  int features = Presets.QUICK_FEATURES;
+      description = "U-Net base width (default: the default preset's, ${DEFAULT-VALUE}).")
+  int features = Presets.named(Presets.DEFAULT).features();
 
   @Option(names = "--time-embedding", paramLabel = "N", description = "Time embedding size (default: 128).")
   int timeEmbedding = 128;

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -45,8 +46,8 @@ public final class TrainCommand implements Callable<Integer> {
 
   // ---- the run, not hyperparameters ----
   @Option(names = "--preset", paramLabel = "NAME",
-      description = "Starting point: quick (default; a few minutes on a laptop CPU) or tutorial (the tutorial "
-          + "exactly: features 64, 5000 steps, seed 42).")
+      description = "Starting point: quick (the default: the tutorial's model at a quarter of the width, trained for "
+          + "fewer steps) or tutorial (the tutorial exactly). The options below show each preset's value.")
   String preset = Presets.DEFAULT;
 
   @Option(names = "--config", paramLabel = "FILE.json",
@@ -82,7 +83,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   // ---- TrainConfig fields (names must equal TrainConfig.keys()) ----
   @Option(names = {"--digit", "--label"}, paramLabel = "D",
-      description = "Digit (label) to learn, 0..9, or 'all' for every image (default: 1).")
+      description = "Digit (label) to learn, 0..9, or 'all' for every image.")
   String digit;
   @Option(names = "--data", paramLabel = "PATH",
       description = "Train on PATH instead of the bundled digits: a CSV in their format (64 pixels 0..16 and a label "
@@ -90,78 +91,76 @@ public final class TrainCommand implements Callable<Integer> {
           + "(sub-folders 0..9 give labels); .gz allowed for files.")
   String data;
   @Option(names = "--image-size", paramLabel = "N",
-      description = "Resize every image to N x N; 0 keeps the stored size (default: 0).")
+      description = "Resize every image to N x N; 0 keeps the stored size.")
   Integer imageSize;
-  @Option(names = "--test-fraction", paramLabel = "F", description = "Held-out share, rounded up (default: 0.05).")
+  @Option(names = "--test-fraction", paramLabel = "F", description = "Held-out share, rounded up.")
   Double testFraction;
-  @Option(names = "--split-seed", paramLabel = "N", description = "Seed of the train/test split (default: 42).")
+  @Option(names = "--split-seed", paramLabel = "N", description = "Seed of the train/test split.")
   Long splitSeed;
   @Option(names = "--features", paramLabel = "N",
-      description = "U-Net base width (quick: " + Presets.QUICK_FEATURES + ", tutorial: " + Presets.TUTORIAL_FEATURES
-          + ").")
+      description = "U-Net base width.")
   Integer features;
-  @Option(names = "--time-embedding", paramLabel = "N", description = "Time embedding size (default: 128).")
+  @Option(names = "--time-embedding", paramLabel = "N", description = "Time embedding size.")
   Integer timeEmbedding;
-  @Option(names = "--diffusion-steps", paramLabel = "T", description = "Diffusion timesteps (default: 1000).")
+  @Option(names = "--diffusion-steps", paramLabel = "T", description = "Diffusion timesteps.")
   Integer diffusionSteps;
-  @Option(names = "--beta-start", paramLabel = "B", description = "Smallest beta of the schedule (default: 1e-4).")
+  @Option(names = "--beta-start", paramLabel = "B", description = "Smallest beta of the schedule.")
   Double betaStart;
-  @Option(names = "--beta-end", paramLabel = "B", description = "Largest beta of the schedule (default: 0.02).")
+  @Option(names = "--beta-end", paramLabel = "B", description = "Largest beta of the schedule.")
   Double betaEnd;
   @Option(names = "--steps", paramLabel = "N",
-      description = "Training steps (quick: " + Presets.QUICK_STEPS + ", tutorial: " + Presets.TUTORIAL_STEPS + ").")
+      description = "Training steps.")
   Integer steps;
   @Option(names = "--batch-size", paramLabel = "N",
-      description = "Images per step; 0 = the whole training set, as the tutorial does (default: 0).")
+      description = "Images per step; 0 = the whole training set, as the tutorial does.")
   Integer batchSize;
   @Option(names = "--lr", paramLabel = "LR",
-      description = "Peak learning rate (quick: " + Presets.QUICK_LR + ", tutorial: " + Presets.TUTORIAL_LR + ").")
+      description = "Peak learning rate.")
   Double lr;
   @Option(names = "--warmup-steps", paramLabel = "N",
-      description = "Linear warm-up steps (quick: " + Presets.QUICK_WARMUP + ", tutorial: " + Presets.TUTORIAL_WARMUP
-          + "; when only --steps is given, the preset's share of the steps).")
+      description = "Linear warm-up steps; when only --steps is given, the preset's share of the steps.")
   Integer warmupSteps;
   @Option(names = "--lr-final-fraction", paramLabel = "F",
-      description = "Cosine decay ends at this fraction of the peak (default: 0.01).")
+      description = "Cosine decay ends at this fraction of the peak.")
   Double lrFinalFraction;
-  @Option(names = "--weight-decay", paramLabel = "W", description = "AdamW decoupled weight decay (default: 2e-5).")
+  @Option(names = "--weight-decay", paramLabel = "W", description = "AdamW decoupled weight decay.")
   Double weightDecay;
-  @Option(names = "--adam-beta1", paramLabel = "B", description = "AdamW beta1 (default: 0.9).")
+  @Option(names = "--adam-beta1", paramLabel = "B", description = "AdamW beta1.")
   Double adamBeta1;
-  @Option(names = "--adam-beta2", paramLabel = "B", description = "AdamW beta2 (default: 0.999).")
+  @Option(names = "--adam-beta2", paramLabel = "B", description = "AdamW beta2.")
   Double adamBeta2;
-  @Option(names = "--adam-epsilon", paramLabel = "E", description = "AdamW epsilon (default: 1e-8).")
+  @Option(names = "--adam-epsilon", paramLabel = "E", description = "AdamW epsilon.")
   Double adamEpsilon;
-  @Option(names = "--clip-value", paramLabel = "V", description = "Element-wise gradient clip (default: 0.3).")
+  @Option(names = "--clip-value", paramLabel = "V", description = "Element-wise gradient clip.")
   Double clipValue;
-  @Option(names = "--clip-norm", paramLabel = "N", description = "Global-norm gradient clip (default: 0.5).")
+  @Option(names = "--clip-norm", paramLabel = "N", description = "Global-norm gradient clip.")
   Double clipNorm;
   @Option(names = "--penalty-weight", paramLabel = "W",
-      description = "Weight of the input-gradient penalty (default: 0.02).")
+      description = "Weight of the input-gradient penalty.")
   Double penaltyWeight;
   @Option(names = "--freeze-blocks", negatable = true,
       description = "Train only what the tutorial's optimizer sees (time MLP, time projections, final norm and conv; "
           + "its closures hide the residual and attention blocks from Flax NNX), keeping the blocks at their initial "
-          + "values (default: off, train everything).")
+          + "values; off trains everything.")
   Boolean freezeBlocks;
   @Option(names = "--ema-decay", paramLabel = "D",
       description = "Decay of the exponential moving average of the weights, which export uses; warmed up as "
-          + "min(D, (1 + k) / (10 + k)); 0 turns it off (default: " + Presets.EMA_DECAY + ").")
+          + "min(D, (1 + k) / (10 + k)); 0 turns it off.")
   Double emaDecay;
   @Option(names = "--seed", paramLabel = "N",
-      description = "Seed of initialisation, timesteps and noise (default: " + Presets.TUTORIAL_SEED + ").")
+      description = "Seed of initialisation, timesteps and noise.")
   Long seed;
-  @Option(names = "--loss-ema-decay", paramLabel = "D", description = "Decay of the logged loss EMA (default: 0.99).")
+  @Option(names = "--loss-ema-decay", paramLabel = "D", description = "Decay of the logged loss EMA.")
   Double lossEmaDecay;
-  @Option(names = "--log-every", paramLabel = "N", description = "Steps between log lines (default: 100).")
+  @Option(names = "--log-every", paramLabel = "N", description = "Steps between log lines.")
   Integer logEvery;
   @Option(names = "--sample-every", paramLabel = "N",
-      description = "Steps between TensorBoard sample grids (16 DDIM-50 samples); 0 = none (default: 500).")
+      description = "Steps between TensorBoard sample grids (16 DDIM-50 samples); 0 = none.")
   Integer sampleEvery;
   @Option(names = "--checkpoint-every", paramLabel = "N",
-      description = "Steps between checkpoints (quick: 500, tutorial: 1000).")
+      description = "Steps between checkpoints.")
   Integer checkpointEvery;
-  @Option(names = "--keep-checkpoints", paramLabel = "K", description = "Checkpoints kept (default: 3).")
+  @Option(names = "--keep-checkpoints", paramLabel = "K", description = "Checkpoints kept.")
   Integer keepCheckpoints;
 
   @Override
@@ -218,6 +217,54 @@ public final class TrainCommand implements Callable<Integer> {
       RunFolders.exportWithFigures(runDir, System.out, quiet);
     }
     return 0;
+  }
+
+  /**
+   * Appends each hyperparameter's value in every preset to its {@code --help} text ("(default: 0.3)", or "(quick: 16,
+   * tutorial: 64)" where they differ), so that a default is written only in {@link Presets}.
+   */
+  static void showPresetDefaults(CommandLine train) {
+    CommandSpec spec = train.getCommandSpec();
+    List<String> keys = TrainConfig.keys();
+    Map<String, TrainConfig> presets = Presets.all();
+    List<OptionSpec> hyperparameters = spec.options().stream()
+        .filter(o -> keys.contains(o.longestName().substring(2)) && !o.longestName().equals("--preset")).toList();
+    for (OptionSpec o : hyperparameters) {
+      spec.remove(o);
+    }
+    for (OptionSpec o : hyperparameters) {
+      String key = o.longestName().substring(2);
+      Map<String, String> values = new LinkedHashMap<>();
+      presets.forEach((name, config) -> values.put(name, shown(config.fields().get(key))));
+      String suffix;
+      if (values.containsValue(null)) {
+        suffix = "";
+      } else if (new java.util.HashSet<>(values.values()).size() == 1) {
+        suffix = " (default: " + values.values().iterator().next() + ")";
+      } else {
+        suffix = " (" + String.join(", ", values.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
+            .toList()) + ")";
+      }
+      String[] description = o.description().clone();
+      String last = description[description.length - 1];
+      description[description.length - 1] = last.endsWith(".")
+          ? last.substring(0, last.length() - 1) + suffix + "." : last + suffix;
+      spec.addOption(o.toBuilder().description(description).build());
+    }
+  }
+
+  /** A config value as a user types it: 0.0001 rather than 1.0E-4, off/on for switches. */
+  private static String shown(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Boolean b) {
+      return b ? "on" : "off";
+    }
+    if (value instanceof Double d) {
+      return new java.math.BigDecimal(Double.toString(d)).stripTrailingZeros().toString().toLowerCase();
+    }
+    return value.toString();
   }
 
   /** The config fields given on the command line, by flag name. */

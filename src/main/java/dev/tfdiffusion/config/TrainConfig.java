@@ -151,10 +151,20 @@ public record TrainConfig(
         .map(c -> PropertyNamingStrategies.KebabCaseStrategy.INSTANCE.translate(c.getName())).toList();
   }
 
+  /** A config from every field by its flag name (keys as in {@link #keys()}); all must be present. */
+  public static TrainConfig of(Map<String, Object> fields) {
+    return JSON.convertValue(fields, TrainConfig.class);
+  }
+
+  /** Every field by its flag name, in declaration order. */
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> fields() {
+    return new LinkedHashMap<>(JSON.convertValue(this, Map.class));
+  }
+
   /** A copy with the named fields replaced (keys as in {@link #keys()}). */
   public TrainConfig with(Map<String, Object> overrides) {
-    @SuppressWarnings("unchecked")
-    Map<String, Object> tree = new LinkedHashMap<>(JSON.convertValue(this, Map.class));
+    Map<String, Object> tree = fields();
     for (Map.Entry<String, Object> e : overrides.entrySet()) {
       if (!tree.containsKey(e.getKey())) {
         throw new IllegalArgumentException("no config field " + e.getKey());
@@ -165,8 +175,7 @@ public record TrainConfig(
   }
 
   public String toJson(Map<String, String> extra) {
-    Map<String, Object> tree = new LinkedHashMap<>();
-    tree.putAll(JSON.convertValue(this, Map.class));
+    Map<String, Object> tree = fields();
     tree.putAll(extra);
     try {
       return JSON.writeValueAsString(tree) + "\n";

@@ -30,6 +30,20 @@ class TrainConfigTest {
   }
 
   @Test
+  void quickPresetIsTheTutorialWithFiveChanges() {
+    Map<String, Object> quick = Presets.quick().validate().fields();
+    Map<String, Object> tutorial = Presets.tutorial().fields();
+    Map<String, Object> changed = new java.util.TreeMap<>();
+    quick.forEach((k, v) -> {
+      if (!java.util.Objects.equals(v, tutorial.get(k))) {
+        changed.put(k, v);
+      }
+    });
+    assertEquals(new java.util.TreeMap<>(Map.of("preset", "quick", "features", 16, "steps", 2000, "lr", 1e-3,
+        "warmup-steps", 200, "checkpoint-every", 500)), changed);
+  }
+
+  @Test
   void jsonRoundTripsEveryField() {
     for (TrainConfig c : Presets.all().values()) {
       String json = c.toJson(Map.of("tf-diffusion-version", "x", "tensorflow-version", "y"));
