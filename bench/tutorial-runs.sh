@@ -7,6 +7,7 @@
 # Usage: bench/tutorial-runs.sh [OUT_DIR]      default: graphs/tutorial-comparison
 #   Interrupted? Run it again: each run continues from its newest checkpoint, finished steps are skipped.
 #   RUNS="frozen full"   which runs to train (default both, in that order)
+#   JAX_RERUN=FILE.csv   also plot the tutorial's own code re-run (columns epoch,as_written_ema_loss,...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-graphs/tutorial-comparison}
@@ -37,6 +38,10 @@ for run in $RUNS; do
   runs+=(--run "$OUT/$run")
   if [ "$run" = frozen ]; then names+=(--name "freeze-blocks"); else names+=(--name "all parameters"); fi
 done
-"${TFD[@]}" plot-loss "${runs[@]}" "${names[@]}" --reference docs/reference/jax_tutorial_loss.csv \
-  --reference-name "published tutorial run" --at 0,100,200,300,400,1000,2000,3000,4000,4999,5000 \
+refs=(--reference docs/reference/jax_tutorial_loss.csv --reference-name "published tutorial run")
+if [ -n "${JAX_RERUN:-}" ]; then
+  refs+=(--reference "$JAX_RERUN" --reference-name "tutorial code re-run, as written"
+    --reference-name "tutorial code re-run, all parameters")
+fi
+"${TFD[@]}" plot-loss "${runs[@]}" "${names[@]}" "${refs[@]}" --at 0,100,200,300,400,1000,2000,3000,4000,4999,5000 \
   --out "$OUT/tutorial-loss.png" --overwrite

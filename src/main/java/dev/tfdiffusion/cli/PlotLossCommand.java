@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
 /** {@code plot-loss}: several runs' EMA loss on one log-scale chart, optionally beside a reference curve. */
 @Command(name = "plot-loss", mixinStandardHelpOptions = true,
     description = {"Plots the EMA loss of one or more runs (their train_log.csv) on one log-scale chart, optionally "
-        + "with a reference curve from a CSV of 'epoch,ema_loss' rows (such as the tutorial's published run), and "
-        + "prints the values at chosen steps as a table."})
+        + "with reference curves from CSV files of 'epoch,ema_loss' rows (such as the tutorial's published run; a "
+        + "header 'epoch,a,b' gives one curve per column), and prints the values at chosen steps as a table."})
 public final class PlotLossCommand implements Callable<Integer> {
   @Option(names = "--run", required = true, paramLabel = "DIR", description = "A run folder (repeatable).")
   List<Path> runs;
@@ -26,11 +26,13 @@ public final class PlotLossCommand implements Callable<Integer> {
   @Option(names = "--name", paramLabel = "LABEL", description = "Legend label per --run, in order.")
   List<String> names = new ArrayList<>();
 
-  @Option(names = "--reference", paramLabel = "FILE.csv", description = "A reference curve: 'epoch,ema_loss' rows.")
-  Path reference;
+  @Option(names = "--reference", paramLabel = "FILE.csv",
+      description = "Reference curves: 'epoch,ema_loss' rows, or one curve per column after 'epoch' (repeatable).")
+  List<Path> references = new ArrayList<>();
 
-  @Option(names = "--reference-name", paramLabel = "LABEL", description = "Its legend label (default: reference).")
-  String referenceName = "reference";
+  @Option(names = "--reference-name", paramLabel = "LABEL",
+      description = "Legend label per reference curve, in order (default: the column's name).")
+  List<String> referenceNames = new ArrayList<>();
 
   @Option(names = "--at", split = ",", paramLabel = "STEPS",
       description = "Steps for the printed table (default: 0,100,200,1000,2000,5000).")
@@ -59,8 +61,13 @@ public final class PlotLossCommand implements Callable<Integer> {
           rows.stream().mapToLong(TrainLog.Row::step).toArray(),
           rows.stream().mapToDouble(TrainLog.Row::emaLoss).toArray()));
     }
-    if (reference != null) {
-      curves.add(readReference(reference, referenceName));
+    List<LossPlot.Curve> referenceCurves = new ArrayList<>();
+    for (Path reference : references) {
+      referenceCurves.addAll(readReference(reference));
+    }
+    for (int i = 0; i < referenceCurves.size(); i++) {
+      LossPlot.Curve c = referenceCurves.get(i);
+      curves.add(i < referenceNames.size() ? new LossPlot.Curve(referenceNames.get(i), c.steps(), c.values()) : c);
     }
     LossPlot.write(out, "EMA loss", curves.toArray(new LossPlot.Curve[0]));
     StringBuilder header = new StringBuilder(String.format("%-8s", "step"));
@@ -78,27 +85,42 @@ public final class PlotLossCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static LossPlot.Curve readReference(Path file, String name) throws IOException {
+  /** One curve per value column; the header line names them (a file without one holds 'epoch,ema_loss' rows). */
+  private static List<LossPlot.Curve> readReference(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new UserError("Reference curve " + file + " does not exist.");
     }
-    List<long[]> steps = new ArrayList<>();
-    List<Double> values = new ArrayList<>();
+    List<String> columns = List.of("ema_loss");
+    List<Long> steps = new ArrayList<>();
+    List<double[]> rows = new ArrayList<>();
     int lineNo = 0;
     for (String line : Files.readAllLines(file)) {
       lineNo++;
-      if (line.isBlank() || line.startsWith("#") || line.startsWith("epoch")) {
+      if (line.isBlank() || line.startsWith("#")) {
         continue;
       }
       String[] c = line.split(",");
+      if (c[0].strip().equals("epoch")) {
+        columns = java.util.Arrays.stream(c).skip(1).map(String::strip).toList();
+        continue;
+      }
       try {
-        steps.add(new long[] {Long.parseLong(c[0].strip())});
-        values.add(Double.parseDouble(c[1].strip()));
+        if (c.length != columns.size() + 1) {
+          throw new IllegalArgumentException();
+        }
+        steps.add(Long.parseLong(c[0].strip()));
+        rows.add(java.util.Arrays.stream(c).skip(1).mapToDouble(v -> Double.parseDouble(v.strip())).toArray());
       } catch (RuntimeException e) {
-        throw new UserError(file + " line " + lineNo + ": expected 'epoch,ema_loss', found '" + line + "'.");
+        throw new UserError(file + " line " + lineNo + ": expected 'epoch," + String.join(",", columns)
+            + "', found '" + line + "'.");
       }
     }
-    return new LossPlot.Curve(name, steps.stream().mapToLong(s -> s[0]).toArray(),
-        values.stream().mapToDouble(Double::doubleValue).toArray());
+    List<LossPlot.Curve> curves = new ArrayList<>();
+    long[] epochs = steps.stream().mapToLong(Long::longValue).toArray();
+    for (int k = 0; k < columns.size(); k++) {
+      int column = k;
+      curves.add(new LossPlot.Curve(columns.get(k), epochs, rows.stream().mapToDouble(r -> r[column]).toArray()));
+    }
+    return curves;
   }
 }

@@ -39,7 +39,8 @@ public final class LossPlot {
     y.setSmallestValue(1e-6);
     y.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
-    Color[] colours = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44)};
+    Color[] colours = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
+        new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75)};
     for (int i = 0; i < curves.length; i++) {
       renderer.setSeriesPaint(i, colours[i % colours.length]);
       renderer.setSeriesStroke(i, new BasicStroke(1.5f));
