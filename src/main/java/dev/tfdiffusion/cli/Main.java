@@ -37,7 +37,7 @@ public final class Main implements Runnable {
   public static int run(PrintWriter err, String... args) {
     Main main = new Main();
     CommandLine cli = new CommandLine(main);
-    TrainCommand.showPresetDefaults(cli.getSubcommands().get("train"));
+    Hyperparameters.showPresetDefaults(cli.getSubcommands().get("train"));
     manPageStyle(cli);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(Main::handleFailure);

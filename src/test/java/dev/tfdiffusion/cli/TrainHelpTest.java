@@ -12,7 +12,7 @@ class TrainHelpTest {
   @Test
   void trainHelpQuotesEveryDefaultFromThePresets() {
     CommandLine train = new CommandLine(new Main()).getSubcommands().get("train");
-    TrainCommand.showPresetDefaults(train);
+    Hyperparameters.showPresetDefaults(train);
     String help = train.getUsageMessage(CommandLine.Help.Ansi.OFF).replaceAll("\\s+", " ");
     assertTrue(help.contains("--features=N U-Net base width (quick: 16, tutorial: 64)."), help);
     assertTrue(help.contains("--clip-value=V Element-wise gradient clip (default: 0.3)."), help);
