@@ -3,17 +3,14 @@ package dev.tfdiffusion;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tfdiffusion.util.Pin;
+import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.RunLock;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -66,20 +63,7 @@ public final class FileSnapshot {
     if (a.isSymbolicLink()) {
       return "link to " + Files.readSymbolicLink(p);
     }
-    return "file, " + a.size() + " bytes, modified " + a.lastModifiedTime() + ", sha256 " + sha256(p);
-  }
-
-  private static String sha256(Path p) throws IOException {
-    try (InputStream in = Files.newInputStream(p)) {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      byte[] buffer = new byte[1 << 16];
-      for (int n; (n = in.read(buffer)) > 0; ) {
-        md.update(buffer, 0, n);
-      }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
+    return "file, " + a.size() + " bytes, modified " + a.lastModifiedTime() + ", sha256 " + FileTrees.sha256(p);
   }
 
   public Path root() {

@@ -7,17 +7,11 @@ import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.Pin;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,18 +86,18 @@ public final class Checkpoints {
       Map<String, String> sums = new LinkedHashMap<>();
       try (Stream<Path> files = Files.list(tmp)) {
         for (Path f : files.sorted().toList()) {
-          sums.put(f.getFileName().toString(), sha256(f));
-          fsync(f);
+          sums.put(f.getFileName().toString(), FileTrees.sha256(f));
+          FileTrees.fsync(f);
         }
       }
       State state = new State(step, emaLoss, elapsedSeconds, sums);
       Path stateFile = tmp.resolve(STATE);
       Files.writeString(stateFile, JSON.writeValueAsString(state) + "\n");
-      fsync(stateFile);
+      FileTrees.fsync(stateFile);
       Path target = root.resolve(dirName(step));
       FileTrees.delete(target);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      fsync(root);
+      FileTrees.fsync(root);
       prune();
       return new Checkpoint(target, state);
     } catch (IOException e) {
@@ -236,7 +230,7 @@ public final class Checkpoints {
         if (!Files.isRegularFile(f)) {
           return Optional.of(e.getKey() + " is missing");
         }
-        if (!sha256(f).equals(e.getValue())) {
+        if (!FileTrees.sha256(f).equals(e.getValue())) {
           return Optional.of(e.getKey() + " does not match its checksum");
         }
       } catch (IOException ex) {
@@ -291,31 +285,4 @@ public final class Checkpoints {
   public static long estimateBytes(long parameters, int copies) {
     return parameters * 4L * copies + (1 << 20);
   }
-
-  /** The SHA-256 of a file, as {@code state.json} records it. */
-  public static String sha256(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[1 << 16];
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        md.update(buf, 0, n);
-      }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void fsync(Path p) throws IOException {
-    boolean dir = Files.isDirectory(p);
-    try (FileChannel ch = FileChannel.open(p, dir ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
-      ch.force(true);
-    } catch (IOException e) {
-      if (!dir) {
-        throw e; // some file systems refuse to sync directories; files must sync
-      }
-    }
-  }
-
 }

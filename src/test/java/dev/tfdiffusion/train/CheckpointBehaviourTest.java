@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.cli.Main;
+import dev.tfdiffusion.util.FileTrees;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -133,7 +134,7 @@ class CheckpointBehaviourTest {
       assertVerifies(checkpoints.resolve(name));
     }
     Path last = Path.of("checkpoints", "step-00000008", "ckpt.data-00000-of-00001");
-    assertEquals(Checkpoints.sha256(reference.resolve(last)), Checkpoints.sha256(run.resolve(last)));
+    assertEquals(FileTrees.sha256(reference.resolve(last)), FileTrees.sha256(run.resolve(last)));
   }
 
   @Test
