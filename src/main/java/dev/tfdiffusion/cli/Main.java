@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
     versionProvider = Versions.class,
     description = "Trains the JAX tutorial's diffusion model on 8x8 digits as one static TensorFlow Java graph.",
     subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, EvaluateCommand.class,
-        SummaryCommand.class, BenchCommand.class, PlotLossCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class,
+        SummaryCommand.class, BenchCommand.class, PlotLossCommand.class, DevicesCommand.class, WorkerCommand.class,
+        CommandLine.HelpCommand.class,
         AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
 
@@ -58,7 +59,8 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(new CommandLine(this), "Missing command: choose one of train, sample, export, evaluate, summary, bench, plot-loss, devices.");
+    throw new CommandLine.ParameterException(new CommandLine(this), "Missing command: choose one of train, sample, "
+        + "export, evaluate, summary, bench, plot-loss, devices, worker.");
   }
 
   /** Every command's --help laid out like a man page: NAME, SYNOPSIS, DESCRIPTION, OPTIONS, EXIT STATUS. */
