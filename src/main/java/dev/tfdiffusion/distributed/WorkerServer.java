@@ -8,15 +8,25 @@ import java.net.Socket;
 import java.time.Duration;
 import org.tensorflow.Server;
 import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.proto.ClusterDef;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.JobDef;
 import org.tensorflow.proto.ServerDef;
 
 /**
  * TensorFlow's own gRPC server for one worker task: it runs the ops a chief's session places on
  * {@code /job:worker/task:i}. TensorFlow cannot stop such a server cleanly ({@code Server.close()} throws), so a worker
  * ends with its process.
+ *
+ * <p>The server boots as the only task of a job of its own ({@link #BOOT_JOB}); a session names the cluster itself
+ * through {@code ConfigProto.cluster_def} (TensorFlow's ClusterSpec propagation), so every task learns every other
+ * task's address, the chief's included, from the session. TensorFlow refuses a propagated cluster that reuses a
+ * server's boot name, hence the separate one.
  */
 public final class WorkerServer {
+  /** The job name a server boots under, never used in a session's cluster. */
+  public static final String BOOT_JOB = "boot";
+
   private final Server server;
   private final Cluster.Address address;
 
@@ -30,9 +40,9 @@ public final class WorkerServer {
     Cluster.Address me = cluster.worker(task);
     requirePortFree(me, task);
     ServerDef def = ServerDef.newBuilder()
-        .setCluster(cluster.toClusterDef())
-        .setJobName(Cluster.WORKER_JOB)
-        .setTaskIndex(task)
+        .setCluster(ClusterDef.newBuilder().addJob(JobDef.newBuilder().setName(BOOT_JOB).putTasks(0, me.toString())))
+        .setJobName(BOOT_JOB)
+        .setTaskIndex(0)
         .setProtocol("grpc")
         // int64 counters have no GPU kernels: let such ops fall back to the CPU of the same task
         .setDefaultSessionConfig(ConfigProto.newBuilder().setAllowSoftPlacement(true))

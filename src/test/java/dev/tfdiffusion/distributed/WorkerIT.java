@@ -57,7 +57,10 @@ class WorkerIT {
         Operand<TFloat32> x = tf.placeholder(TFloat32.class);
         Operand<TFloat32> sum = tf.math.add(x, tf.constant(3f));
         RunOptions traced = RunOptions.newBuilder().setOutputPartitionGraphs(true).build();
-        try (Session s = GrpcSessions.open(g, "grpc://" + address, ConfigProto.getDefaultInstance());
+        // the session names the cluster (ClusterSpec propagation), as the chief's will
+        ConfigProto config = ConfigProto.newBuilder()
+            .setClusterDef(Cluster.parse("--cluster", address).toClusterDef()).build();
+        try (Session s = GrpcSessions.open(g, "grpc://" + address, config);
              TFloat32 two = TFloat32.scalarOf(2f);
              Result r = s.runner().feed(x, two).fetch(sum).setOptions(traced).runAndFetchMetadata()) {
           assertEquals(5f, ((TFloat32) r.get(0)).getFloat());
