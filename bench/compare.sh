@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs `tf-diffusion bench` and a PyTorch peer (the tutorial's training step ported to PyTorch, run with Debian's
-# python3-torch and 2 threads) alternately on this machine and prints the side-by-side ratios. The peer is not part of
+# python3-torch and 2 threads) alternately on this machine and prints the side-by-side ratios, led by the yardstick
+# measured in the same run: this machine's float32 matrix-product rate, the share of it a training step uses, and the
+# sampling time over its analytic limit. The peer is not part of
 # this project: point PEER at one. It must accept --features F --steps N --threads T [--sample-steps S --sample-batch B]
 # and print one JSON object with train_step_s_median (and sample_s).
 #
@@ -29,8 +31,8 @@ fi
 [ -f target/tf-diffusion.jar ] || mvn -B -q package -DskipTests
 
 echo "# $(date -u +%Y-%m-%d) on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
-printf "%-9s %12s %12s %8s" features "ours ms" "peer ms" speedup
-[ "$SAMPLE" = 1 ] && printf " %13s %13s %8s" "ours sample s" "peer sample s" ratio
+printf "%-9s %8s %9s %12s %12s %8s" features "sgemm" "useful" "ours ms" "peer ms" speedup
+[ "$SAMPLE" = 1 ] && printf " %13s %9s %13s %8s" "ours sample s" "x limit" "peer sample s" ratio
 printf "\n"
 for f in "${FEATURES[@]}"; do
   peer_args=(--features "$f" --steps "$STEPS" --threads 2)
@@ -42,10 +44,11 @@ for f in "${FEATURES[@]}"; do
 import json, sys
 f, sample, ours, peer = sys.argv[1], sys.argv[2] == "1", json.loads(sys.argv[3]), json.loads(sys.argv[4])
 o = ours["train_step_ms_median"]; p = peer["train_step_s_median"] * 1000
-line = f"{f:<9} {o:12.1f} {p:12.1f} {p / o:7.2f}x"
+# ours against this machine's own float32 matrix-product rate first, then against the peer
+line = f"{f:<9} {ours['sgemm_gflops']:8.0f} {ours['useful_fraction']:9.3f} {o:12.1f} {p:12.1f} {p / o:7.2f}x"
 if sample:
     os_, ps = ours["sample_1000_ms"] / 1000, peer["sample_s"]
-    line += f" {os_:13.1f} {ps:13.1f} {os_ / ps:7.2f}x"
+    line += f" {os_:13.1f} {ours['sample_1000_over_limit']:8.1f}x {ps:13.1f} {os_ / ps:7.2f}x"
 print(line)
 PY
 done

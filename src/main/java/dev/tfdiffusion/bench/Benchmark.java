@@ -29,11 +29,15 @@ import org.tensorflow.types.TInt64;
 
 /**
  * Times the training step (the tutorial's: whole batch, gradient penalty on) and the 1000-step sampler on this
- * machine, and reports them with the analytic FLOP count of {@link ModelSummary}.
+ * machine, and reports them with the analytic FLOP count of {@link ModelSummary} and against the machine's own
+ * float32 matrix-product rate ({@link Sgemm}): {@code useful_fraction}, and the sampler's time over its analytic limit
+ * (the forward FLOPs of 1000 steps at that rate).
  */
 public final class Benchmark {
   /** The tutorial's batch: all 172 training images of digit 1. */
   public static final int TUTORIAL_BATCH = 172;
+  /** Side of the matrices of the {@link Sgemm} yardstick. */
+  static final int SGEMM_SIZE = 4096;
 
   private Benchmark() {}
 
@@ -98,7 +102,16 @@ public final class Benchmark {
       out.put("train_step_gflop", round(model.trainStepFlops(used) / 1e9, 2));
       out.put("useful_gflops", round(model.trainStepFlops(used) / 1e9 / (median / 1000), 1));
       out.put("sample_images", sampleImages);
-      out.put("sample_1000_ms", round(sampleMs(config, train, checkpoint, xla, sampleImages), 0));
+      double sampleMs = sampleMs(config, train, checkpoint, xla, sampleImages);
+      out.put("sample_1000_ms", round(sampleMs, 0));
+      // the yardstick, measured in the same run: what fraction of this machine's matrix-product rate we use
+      double sgemm = Sgemm.gflops(SGEMM_SIZE, 5, xla);
+      double useful = model.trainStepFlops(used) / 1e9 / (median / 1000);
+      double sampleLimitMs = 1000.0 * sampleImages * model.forwardFlopsPerImage() / 1e9 / sgemm * 1000;
+      out.put("sgemm_gflops", round(sgemm, 1));
+      out.put("useful_fraction", round(useful / sgemm, 3));
+      out.put("sample_1000_limit_ms", round(sampleLimitMs, 0));
+      out.put("sample_1000_over_limit", round(sampleMs / sampleLimitMs, 2));
       out.put("rss_after_warmup_mb", rssAfterWarmup);
       out.put("rss_after_timed_steps_mb", rssEnd);
       out.put("peak_rss_mb", peakRssMb());
