@@ -3,8 +3,8 @@ package dev.tfdiffusion.train;
 import dev.tfdiffusion.checkpoint.CheckpointOps;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
-import dev.tfdiffusion.diffusion.ForwardProcess;
-import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.diffusion.BetaSchedule;
+import dev.tfdiffusion.diffusion.GaussianDiffusion;
 import dev.tfdiffusion.diffusion.SamplerLoop;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
@@ -124,9 +124,8 @@ public final class TrainGraph implements AutoCloseable {
     // ---- loss and its gradients ----
     store = new VariableStore<>(tf.withSubScope("model"), TFloat32.class, config.seed());
     Layers<TFloat32> layers = new Layers<>(tf.withSubScope("model"), TFloat32.class, store);
-    ForwardProcess<TFloat32> process = new ForwardProcess<>(tf, TFloat32.class,
-        NoiseSchedule.clippedCosine(config.diffusionSteps(), config.betaStart(), config.betaEnd()));
-    DiffusionLoss.Terms<TFloat32> loss = DiffusionLoss.build(layers, net, process, x0, t, noise,
+    GaussianDiffusion diffusion = GaussianDiffusion.of(config, BetaSchedule.CLIPPED_COSINE);
+    DiffusionLoss.Terms<TFloat32> loss = DiffusionLoss.build(layers, net, diffusion, x0, t, noise,
         config.penaltyWeight());
     noisy = loss.noisy();
     timesteps = t;
@@ -204,10 +203,9 @@ public final class TrainGraph implements AutoCloseable {
       }
       Operand<TFloat32> gridNoise = g.random.statelessRandomNormal(
           g.constant(new long[] {GRID * GRID, height, width, 1}), g.constant(new long[] {config.seed(), -1}));
-      Operand<TFloat32> samples = new SamplerLoop(graph, net, weights, Shape.of(-1, height, width, 1)).buildDdim(g,
-          "sampler", NoiseSchedule.clippedCosine(config.diffusionSteps(), config.betaStart(), config.betaEnd()),
-          gridNoise, g.constant(config.seed()), SamplerLoop.evenlySpaced(g, g.constant(GRID_DDIM_STEPS),
-              config.diffusionSteps()), g.constant(0f));
+      Operand<TFloat32> samples = new SamplerLoop(graph, net, weights, Shape.of(-1, height, width, 1)).build(g,
+          "sampler", diffusion.ddim(g.constant(0f)), SamplerLoop.evenlySpaced(g, g.constant(GRID_DDIM_STEPS),
+              config.diffusionSteps()), gridNoise, g.constant(config.seed()), null).images();
       summaries.images(tf, step, samples, GRID, height, width);
     }
 

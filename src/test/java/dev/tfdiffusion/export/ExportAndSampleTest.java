@@ -9,7 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfdiffusion.cli.Main;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.TrainingData;
-import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.diffusion.BetaSchedule;
+import dev.tfdiffusion.diffusion.GaussianDiffusion;
 import dev.tfdiffusion.sample.SavedModelSampler;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainGraph;
@@ -127,7 +128,7 @@ class ExportAndSampleTest {
     int[] t = new int[n];
     java.util.Arrays.fill(t, 500);
     float[] xt = sampler.forwardNoise(x0, t, 3);
-    NoiseSchedule s = NoiseSchedule.clippedCosine(1000, 1e-4, 0.02);
+    GaussianDiffusion s = new GaussianDiffusion(BetaSchedule.CLIPPED_COSINE, 1000, 1e-4, 0.02);
     double mean = 0;
     double var = 0;
     for (float v : xt) {
