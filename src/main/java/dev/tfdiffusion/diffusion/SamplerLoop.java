@@ -2,7 +2,6 @@ package dev.tfdiffusion.diffusion;
 
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.NamedWeights;
-import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore.Param;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,13 +48,20 @@ public final class SamplerLoop {
     }
   }
 
+  /** The noise prediction eps_hat = model(x, t) for a batch x and its timesteps t ([N]); the U-Net's apply. */
+  @FunctionalInterface
+  public interface Denoiser {
+    Operand<TFloat32> apply(Layers<TFloat32> l, Operand<TFloat32> x, Operand<TInt32> t);
+  }
+
   private final Graph graph;
-  private final UNet net;
+  private final Denoiser net;
   private final List<Param<TFloat32>> params;
   private final Shape imageShape;
   private int built;
 
-  public SamplerLoop(Graph graph, UNet net, List<Param<TFloat32>> params, Shape imageShape) {
+  /** @param params the weights {@code net} reads (by name, through its {@link Layers}) */
+  public SamplerLoop(Graph graph, Denoiser net, List<Param<TFloat32>> params, Shape imageShape) {
     this.graph = graph;
     this.net = net;
     this.params = params;

@@ -65,7 +65,7 @@ public final class InferenceGraph implements AutoCloseable {
     signatures.add(Signature.builder(Signatures.DENOISE).methodName("tensorflow/serving/predict")
         .input("x", x).input("t", t).output("eps", eps).build());
     List<Param<TFloat32>> params = store.params();
-    SamplerLoop loop = new SamplerLoop(graph, net, params, images);
+    SamplerLoop loop = new SamplerLoop(graph, net::apply, params, images);
     int steps = config.diffusionSteps();
 
     // sample: the trained schedule; sample_tutorial: the tutorial sampler's linear schedule

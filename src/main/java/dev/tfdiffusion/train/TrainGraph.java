@@ -203,7 +203,7 @@ public final class TrainGraph implements AutoCloseable {
       }
       Operand<TFloat32> gridNoise = g.random.statelessRandomNormal(
           g.constant(new long[] {GRID * GRID, height, width, 1}), g.constant(new long[] {config.seed(), -1}));
-      Operand<TFloat32> samples = new SamplerLoop(graph, net, weights, Shape.of(-1, height, width, 1)).build(g,
+      Operand<TFloat32> samples = new SamplerLoop(graph, net::apply, weights, Shape.of(-1, height, width, 1)).build(g,
           "sampler", diffusion.ddim(g.constant(0f)), SamplerLoop.evenlySpaced(g, g.constant(GRID_DDIM_STEPS),
               config.diffusionSteps()), gridNoise, g.constant(config.seed()), null).images();
       summaries.images(tf, step, samples, GRID, height, width);
