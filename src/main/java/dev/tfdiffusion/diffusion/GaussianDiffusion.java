@@ -15,6 +15,7 @@ import org.tensorflow.types.family.TFloating;
  */
 public final class GaussianDiffusion {
   private final BetaSchedule schedule;
+  private final int steps;
   private final double[] betas;
   private final double[] alphas;
   private final double[] alphasCumulative;
@@ -24,6 +25,7 @@ public final class GaussianDiffusion {
 
   public GaussianDiffusion(BetaSchedule schedule, int steps, double betaStart, double betaEnd) {
     this.schedule = schedule;
+    this.steps = steps;
     this.betas = schedule.betas(steps, betaStart, betaEnd);
     int n = betas.length;
     alphas = new double[n];
@@ -50,6 +52,11 @@ public final class GaussianDiffusion {
 
   public BetaSchedule schedule() {
     return schedule;
+  }
+
+  /** T: the samplers start at t = T - 1. */
+  public int steps() {
+    return steps;
   }
 
   /** Entries in the tables (T, or T + 1 for the clipped cosine schedule, whose first beta is repeated). */
