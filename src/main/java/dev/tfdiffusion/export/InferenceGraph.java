@@ -8,6 +8,7 @@ import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
+import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.Signatures;
 import dev.tfdiffusion.checkpoint.CheckpointOps;
 import dev.tfdiffusion.train.TrainGraph;
@@ -35,6 +36,9 @@ import org.tensorflow.types.family.TType;
  * training checkpoint, and the signatures a SavedModel carries (see {@link Signatures}).
  */
 public final class InferenceGraph implements AutoCloseable {
+  /** The samplers built on DDPM's ancestral step, each with a sample and a trajectory signature. */
+  private static final List<Sampler> ANCESTRAL = List.of(Sampler.DDPM, Sampler.TUTORIAL);
+
   private final Graph graph = new Graph();
   private final Session session;
   private final List<Signature> signatures = new ArrayList<>();
@@ -53,7 +57,7 @@ public final class InferenceGraph implements AutoCloseable {
     UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
     Shape images = Shape.of(-1, height, width, 1);
     GaussianDiffusion trained = GaussianDiffusion.of(config, BetaSchedule.CLIPPED_COSINE);
-    GaussianDiffusion tutorial = GaussianDiffusion.of(config, BetaSchedule.LINEAR);
+    GaussianDiffusion linear = GaussianDiffusion.of(config, BetaSchedule.LINEAR);
 
     // serving_default: eps = model(x, t)
     Ops s = tf.withSubScope(Signatures.DENOISE);
@@ -68,12 +72,16 @@ public final class InferenceGraph implements AutoCloseable {
     SamplerLoop loop = new SamplerLoop(graph, net::apply, params, images);
     int steps = config.diffusionSteps();
 
-    // sample: the trained schedule; sample_tutorial: the tutorial sampler's linear schedule
-    for (String key : List.of(Signatures.SAMPLE, Signatures.SAMPLE_TUTORIAL)) {
+    // sample: DDPM over the trained schedule; sample_tutorial: DDPM over the linear one
+    for (Sampler sampler : ANCESTRAL) {
+      String key = sampler.signature();
+      GaussianDiffusion diffusion = switch (sampler.schedule()) {
+        case TRAINED -> trained;
+        case LINEAR -> linear;
+      };
       Ops k = tf.withSubScope(key);
       Placeholder<TFloat32> noise = k.withName("noise").placeholder(TFloat32.class, Placeholder.shape(images));
       Placeholder<TInt64> seed = k.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
-      GaussianDiffusion diffusion = key.equals(Signatures.SAMPLE) ? trained : tutorial;
       Operand<TFloat32> out = loop.build(k, "sampler", diffusion.ddpm(), SamplerLoop.allTimesteps(k, steps), noise,
           seed, null).images();
       signatures.add(Signature.builder(key).input("noise", noise).input("seed", seed)
@@ -92,13 +100,17 @@ public final class InferenceGraph implements AutoCloseable {
         .input("steps", ddimSteps).input("eta", eta).output("images", d.withName("images").identity(ddim)).build());
 
     // trajectory: the same sampler, also returning the states entering K evenly spaced timesteps T-1 .. 0
-    for (String key : List.of(Signatures.TRAJECTORY, Signatures.TRAJECTORY_TUTORIAL)) {
+    for (Sampler sampler : ANCESTRAL) {
+      String key = sampler.trajectorySignature();
+      GaussianDiffusion diffusion = switch (sampler.schedule()) {
+        case TRAINED -> trained;
+        case LINEAR -> linear;
+      };
       Ops k = tf.withSubScope(key);
       Placeholder<TFloat32> noise = k.withName("noise").placeholder(TFloat32.class, Placeholder.shape(images));
       Placeholder<TInt64> seed = k.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TInt32> frames = k.withName("frames").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
       Operand<TInt32> times = SamplerLoop.evenlySpaced(k, frames, steps);
-      GaussianDiffusion diffusion = key.equals(Signatures.TRAJECTORY) ? trained : tutorial;
       SamplerLoop.Outputs out = loop.build(k, "sampler", diffusion.ddpm(), SamplerLoop.allTimesteps(k, steps), noise,
           seed, times);
       signatures.add(Signature.builder(key).input("noise", noise).input("seed", seed).input("frames", frames)

@@ -3,6 +3,7 @@ package dev.tfdiffusion.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tfdiffusion.cli.Main;
+import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.SavedModelSampler;
 import java.io.IOException;
 import java.io.InputStream;
@@ -96,14 +97,14 @@ class BitIdentityTest {
 
   private static void recordSignatures(List<String> lines, SavedModelSampler s) {
     float[] noise = s.noise(3, 11);
-    lines.add(floats("sample seed 5", s.sample(noise, 5, false)));
-    lines.add(floats("sample_tutorial seed 5", s.sample(noise, 5, true)));
+    lines.add(floats("sample seed 5", s.sample(Sampler.DDPM, noise, 5)));
+    lines.add(floats("sample_tutorial seed 5", s.sample(Sampler.TUTORIAL, noise, 5)));
     lines.add(floats("sample_ddim steps 10 eta 0", s.sampleDdim(noise, 5, 10, 0f)));
     lines.add(floats("sample_ddim steps 7 eta 1", s.sampleDdim(noise, 5, 7, 1f)));
     lines.add(floats("sample_ddim steps 1 eta 0.5", s.sampleDdim(noise, 5, 1, 0.5f)));
-    for (boolean tutorial : new boolean[] {false, true}) {
-      String name = tutorial ? "trajectory_tutorial" : "trajectory";
-      SavedModelSampler.Trajectory traj = s.trajectory(noise, 6, 4, tutorial);
+    for (Sampler sampler : new Sampler[] {Sampler.DDPM, Sampler.TUTORIAL}) {
+      String name = sampler.trajectorySignature();
+      SavedModelSampler.Trajectory traj = s.trajectory(sampler, noise, 6, 4);
       lines.add(floats(name + " images", traj.images()));
       lines.add(floats(name + " states", traj.states()));
       lines.add(name + " timesteps " + java.util.Arrays.toString(traj.timesteps()));
