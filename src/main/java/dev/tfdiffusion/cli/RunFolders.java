@@ -7,6 +7,7 @@ import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.export.ModelExport;
 import dev.tfdiffusion.sample.Figures;
 import dev.tfdiffusion.sample.SampleFiles;
+import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.SavedModelSampler;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.Trainer;
@@ -74,11 +75,12 @@ final class RunFolders {
     }
     try (SavedModelSampler sampler = SavedModelSampler.open(model)) {
       Path samples = run.resolve(SAMPLES_PNG);
-      float[] images = sampler.sample(sampler.noise(64, FIGURE_SEED), FIGURE_SEED, false);
+      float[] images = sampler.sample(Sampler.DDPM, sampler.noise(64, FIGURE_SEED), FIGURE_SEED);
       SampleFiles.writeGrid(samples, images, sampler.height(), sampler.width());
       SampleFiles.writeCsv(SampleFiles.csvFor(samples), images, sampler.height() * sampler.width());
       figures(sampler, config, run);
-      Figures.reverseGif(sampler, run.resolve(REVERSE_GIF), sampler.noise(16, FIGURE_SEED), FIGURE_SEED, 100, false);
+      Figures.reverseGif(sampler, run.resolve(REVERSE_GIF), sampler.noise(16, FIGURE_SEED), FIGURE_SEED, 100,
+          Sampler.DDPM);
     }
     if (!quiet) {
       out.println("Exported the SavedModel to " + model + "; wrote " + SAMPLES_PNG + ", " + Figures.RECONSTRUCT + ", "

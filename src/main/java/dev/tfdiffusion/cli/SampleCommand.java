@@ -108,7 +108,7 @@ public final class SampleCommand implements Callable<Integer> {
           sampler.describe(samplingSteps, eta), seed, out, csv, (System.nanoTime() - start) / 1e9);
       if (gif != null) {
         // the animation shows the 1000-step trajectory (of the tutorial's sampler if that was chosen)
-        Figures.reverseGif(model, gif, noise, seed, 100, sampler == Sampler.TUTORIAL);
+        Figures.reverseGif(model, gif, noise, seed, 100, sampler.withTrajectory());
         System.out.println("Wrote the reverse process to " + gif + ".");
       }
       if (figures) {

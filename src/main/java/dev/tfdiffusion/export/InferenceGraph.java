@@ -1,13 +1,14 @@
 package dev.tfdiffusion.export;
 
 import dev.tfdiffusion.config.TrainConfig;
-import dev.tfdiffusion.diffusion.ForwardProcess;
-import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.diffusion.BetaSchedule;
+import dev.tfdiffusion.diffusion.GaussianDiffusion;
 import dev.tfdiffusion.diffusion.SamplerLoop;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
+import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.Signatures;
 import dev.tfdiffusion.checkpoint.CheckpointOps;
 import dev.tfdiffusion.train.TrainGraph;
@@ -35,6 +36,9 @@ import org.tensorflow.types.family.TType;
  * training checkpoint, and the signatures a SavedModel carries (see {@link Signatures}).
  */
 public final class InferenceGraph implements AutoCloseable {
+  /** The samplers built on DDPM's ancestral step, each with a sample and a trajectory signature. */
+  private static final List<Sampler> ANCESTRAL = List.of(Sampler.DDPM, Sampler.TUTORIAL);
+
   private final Graph graph = new Graph();
   private final Session session;
   private final List<Signature> signatures = new ArrayList<>();
@@ -52,9 +56,8 @@ public final class InferenceGraph implements AutoCloseable {
     Ops tf = Ops.create(graph);
     UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
     Shape images = Shape.of(-1, height, width, 1);
-    NoiseSchedule trained = NoiseSchedule.clippedCosine(config.diffusionSteps(), config.betaStart(),
-        config.betaEnd());
-    NoiseSchedule tutorial = NoiseSchedule.linear(config.diffusionSteps(), config.betaStart(), config.betaEnd());
+    GaussianDiffusion trained = GaussianDiffusion.of(config, BetaSchedule.CLIPPED_COSINE);
+    GaussianDiffusion linear = GaussianDiffusion.of(config, BetaSchedule.LINEAR);
 
     // serving_default: eps = model(x, t)
     Ops s = tf.withSubScope(Signatures.DENOISE);
@@ -66,16 +69,21 @@ public final class InferenceGraph implements AutoCloseable {
     signatures.add(Signature.builder(Signatures.DENOISE).methodName("tensorflow/serving/predict")
         .input("x", x).input("t", t).output("eps", eps).build());
     List<Param<TFloat32>> params = store.params();
-    SamplerLoop loop = new SamplerLoop(graph, net, params, images);
+    SamplerLoop loop = new SamplerLoop(graph, net::apply, params, images);
     int steps = config.diffusionSteps();
 
-    // sample: the trained schedule; sample_tutorial: the tutorial sampler's linear schedule
-    for (String key : List.of(Signatures.SAMPLE, Signatures.SAMPLE_TUTORIAL)) {
+    // sample: DDPM over the trained schedule; sample_tutorial: DDPM over the linear one
+    for (Sampler sampler : ANCESTRAL) {
+      String key = sampler.signature();
+      GaussianDiffusion diffusion = switch (sampler.schedule()) {
+        case TRAINED -> trained;
+        case LINEAR -> linear;
+      };
       Ops k = tf.withSubScope(key);
       Placeholder<TFloat32> noise = k.withName("noise").placeholder(TFloat32.class, Placeholder.shape(images));
       Placeholder<TInt64> seed = k.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
-      NoiseSchedule schedule = key.equals(Signatures.SAMPLE) ? trained : tutorial;
-      Operand<TFloat32> out = loop.build(k, "sampler", schedule, steps, noise, seed, null).images();
+      Operand<TFloat32> out = loop.build(k, "sampler", diffusion.ddpm(), SamplerLoop.allTimesteps(k, steps), noise,
+          seed, null).images();
       signatures.add(Signature.builder(key).input("noise", noise).input("seed", seed)
           .output("images", k.withName("images").identity(out)).build());
     }
@@ -86,20 +94,25 @@ public final class InferenceGraph implements AutoCloseable {
     Placeholder<TInt64> ddimSeed = d.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TInt32> ddimSteps = d.withName("steps").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TFloat32> eta = d.withName("eta").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-    Operand<TFloat32> ddim = loop.buildDdim(d, "sampler", trained, ddimNoise, ddimSeed,
-        SamplerLoop.evenlySpaced(d, ddimSteps, steps), eta);
+    Operand<TFloat32> ddim = loop.build(d, "sampler", trained.ddim(eta), SamplerLoop.evenlySpaced(d, ddimSteps, steps),
+        ddimNoise, ddimSeed, null).images();
     signatures.add(Signature.builder(Signatures.SAMPLE_DDIM).input("noise", ddimNoise).input("seed", ddimSeed)
         .input("steps", ddimSteps).input("eta", eta).output("images", d.withName("images").identity(ddim)).build());
 
     // trajectory: the same sampler, also returning the states entering K evenly spaced timesteps T-1 .. 0
-    for (String key : List.of(Signatures.TRAJECTORY, Signatures.TRAJECTORY_TUTORIAL)) {
+    for (Sampler sampler : ANCESTRAL) {
+      String key = sampler.trajectorySignature();
+      GaussianDiffusion diffusion = switch (sampler.schedule()) {
+        case TRAINED -> trained;
+        case LINEAR -> linear;
+      };
       Ops k = tf.withSubScope(key);
       Placeholder<TFloat32> noise = k.withName("noise").placeholder(TFloat32.class, Placeholder.shape(images));
       Placeholder<TInt64> seed = k.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TInt32> frames = k.withName("frames").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
       Operand<TInt32> times = SamplerLoop.evenlySpaced(k, frames, steps);
-      NoiseSchedule schedule = key.equals(Signatures.TRAJECTORY) ? trained : tutorial;
-      SamplerLoop.Outputs out = loop.build(k, "sampler", schedule, steps, noise, seed, times);
+      SamplerLoop.Outputs out = loop.build(k, "sampler", diffusion.ddpm(), SamplerLoop.allTimesteps(k, steps), noise,
+          seed, times);
       signatures.add(Signature.builder(key).input("noise", noise).input("seed", seed).input("frames", frames)
           .output("images", k.withName("images").identity(out.images()))
           .output("states", k.withName("states").identity(out.states()))
@@ -113,7 +126,7 @@ public final class InferenceGraph implements AutoCloseable {
     Placeholder<TInt64> fseed = fwd.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     Operand<TFloat32> z = fwd.random.statelessRandomNormal(fwd.shape(x0),
         fwd.stack(List.of(fseed, fwd.constant(0L))));
-    Operand<TFloat32> xt = new ForwardProcess<>(fwd, TFloat32.class, trained).noisy(x0, tf0, z);
+    Operand<TFloat32> xt = trained.qSample(fwd, x0, tf0, z);
     signatures.add(Signature.builder(Signatures.FORWARD_NOISE).input("x0", x0).input("t", tf0).input("seed", fseed)
         .output("x_t", fwd.withName("x_t").identity(xt)).build());
 

@@ -31,8 +31,8 @@ public final class Figures {
     int[] t = new int[n];
     Arrays.fill(t, steps - 1);
     float[] noisy = model.forwardNoise(x0, t, seed);
-    float[] trained = model.sample(noisy, seed + 1, false);
-    float[] tutorial = model.sample(noisy, seed + 1, true);
+    float[] trained = model.sample(Sampler.DDPM, noisy, seed + 1);
+    float[] tutorial = model.sample(Sampler.TUTORIAL, noisy, seed + 1);
     List<float[]> cells = new ArrayList<>();
     List<String> labels = new ArrayList<>();
     String[] rows = {"original", "trained", "tutorial"};
@@ -61,7 +61,7 @@ public final class Figures {
     }
     float[] forward = model.forwardNoise(repeated, t, seed);
     float[] start = Arrays.copyOfRange(forward, (PANELS - 1) * pixels, PANELS * pixels);
-    SavedModelSampler.Trajectory traj = model.trajectory(start, seed + 1, PANELS, false);
+    SavedModelSampler.Trajectory traj = model.trajectory(Sampler.DDPM, start, seed + 1, PANELS);
     List<float[]> cells = new ArrayList<>(SampleFiles.split(forward, pixels));
     List<String> labels = new ArrayList<>();
     for (int v : t) {
@@ -77,11 +77,11 @@ public final class Figures {
     ImageGrid.write(png, cells, model.height(), model.width(), PANELS, 64, labels);
   }
 
-  /** An animated GIF of the reverse process for the images started from {@code noise}. */
+  /** An animated GIF of {@code sampler}'s reverse process for the images started from {@code noise}. */
   public static void reverseGif(SavedModelSampler model, Path gif, float[] noise, long seed, int frames,
-                                boolean tutorial) throws IOException {
+                                Sampler sampler) throws IOException {
     int pixels = model.height() * model.width();
-    SavedModelSampler.Trajectory traj = model.trajectory(noise, seed, frames, tutorial);
+    SavedModelSampler.Trajectory traj = model.trajectory(sampler, noise, seed, frames);
     int n = noise.length / pixels;
     List<List<float[]>> grids = new ArrayList<>();
     List<String> captions = new ArrayList<>();

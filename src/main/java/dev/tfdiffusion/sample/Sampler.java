@@ -2,14 +2,62 @@ package dev.tfdiffusion.sample;
 
 import java.util.Locale;
 
-/** The samplers a tf-diffusion SavedModel offers. */
+/**
+ * The samplers a tf-diffusion SavedModel offers: a reverse step over a beta schedule, each behind its signatures.
+ * (This package reads models only through their signatures, so the graph-side counterparts, {@code GaussianDiffusion}
+ * and {@code BetaSchedule}, are named here in words, not imported.)
+ */
 public enum Sampler {
-  /** 1000 ancestral steps with the schedule the model was trained with (signature {@code sample}). */
-  DDPM,
-  /** The tutorial's sampler: 1000 ancestral steps with a linear beta schedule ({@code sample_tutorial}). */
-  TUTORIAL,
-  /** DDIM over a few evenly spaced timesteps ({@code sample_ddim}). */
-  DDIM;
+  /** 1000 ancestral steps with the schedule the model was trained with. */
+  DDPM(Step.ANCESTRAL, Schedule.TRAINED, Signatures.SAMPLE, Signatures.TRAJECTORY),
+  /**
+   * The tutorial's sampler: DDPM over the LINEAR beta schedule, which the tutorial's sampler hard-codes although it
+   * trains with the clipped cosine one.
+   */
+  TUTORIAL(Step.ANCESTRAL, Schedule.LINEAR, Signatures.SAMPLE_TUTORIAL, Signatures.TRAJECTORY_TUTORIAL),
+  /** DDIM over a few evenly spaced timesteps of the trained schedule. */
+  DDIM(Step.DDIM, Schedule.TRAINED, Signatures.SAMPLE_DDIM, null);
+
+  /** The reverse step: DDPM's ancestral step (Ho et al. 2020) or DDIM's (Song et al. 2021). */
+  public enum Step { ANCESTRAL, DDIM }
+
+  /** The beta schedule: the one the model was trained with (clipped cosine), or the linear one. */
+  public enum Schedule { TRAINED, LINEAR }
+
+  private final Step step;
+  private final Schedule schedule;
+  private final String signature;
+  private final String trajectorySignature;
+
+  Sampler(Step step, Schedule schedule, String signature, String trajectorySignature) {
+    this.step = step;
+    this.schedule = schedule;
+    this.signature = signature;
+    this.trajectorySignature = trajectorySignature;
+  }
+
+  public Step step() {
+    return step;
+  }
+
+  public Schedule schedule() {
+    return schedule;
+  }
+
+  /** The signature that runs it. */
+  public String signature() {
+    return signature;
+  }
+
+  /** The signature that also records its states; null for DDIM, which has none. */
+  public String trajectorySignature() {
+    return trajectorySignature;
+  }
+
+  /** The sampler whose trajectory stands for this one in animations: itself, or DDPM for DDIM. */
+  public Sampler withTrajectory() {
+    return trajectorySignature != null ? this : DDPM;
+  }
 
   public String label() {
     return name().toLowerCase(Locale.ROOT);
@@ -39,9 +87,8 @@ public enum Sampler {
   }
 
   private float[] runOnce(SavedModelSampler model, float[] noise, long seed, int steps, float eta) {
-    return switch (this) {
-      case DDPM -> model.sample(noise, seed, false);
-      case TUTORIAL -> model.sample(noise, seed, true);
+    return switch (step) {
+      case ANCESTRAL -> model.sample(this, noise, seed);
       case DDIM -> model.sampleDdim(noise, seed, steps, eta);
     };
   }

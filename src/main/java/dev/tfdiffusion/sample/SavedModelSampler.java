@@ -127,12 +127,15 @@ public final class SavedModelSampler implements AutoCloseable {
     return x;
   }
 
-  /** Runs the 1000-step sampler from {@code noise}; {@code tutorial} selects the tutorial's linear schedule. */
-  public float[] sample(float[] noise, long seed, boolean tutorial) {
+  /** Runs a 1000-step ancestral sampler (DDPM or the tutorial's) from {@code noise}. */
+  public float[] sample(Sampler sampler, float[] noise, long seed) {
+    if (sampler.step() != Sampler.Step.ANCESTRAL) {
+      throw new IllegalArgumentException(sampler + " takes steps and eta: use sampleDdim");
+    }
     int n = noise.length / (height * width);
     try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed)) {
       Map<String, Tensor> in = Map.of("noise", x, "seed", s);
-      try (Result r = call(tutorial ? Signatures.SAMPLE_TUTORIAL : Signatures.SAMPLE, in)) {
+      try (Result r = call(sampler.signature(), in)) {
         return floats(r, "images");
       }
     }
@@ -152,11 +155,15 @@ public final class SavedModelSampler implements AutoCloseable {
   /** The sampler's final images and the states entering {@code frames} evenly spaced timesteps. */
   public record Trajectory(float[] images, float[] states, int[] timesteps) {}
 
-  public Trajectory trajectory(float[] noise, long seed, int frames, boolean tutorial) {
+  /** {@code sampler}'s run from {@code noise} with its states entering {@code frames} evenly spaced timesteps. */
+  public Trajectory trajectory(Sampler sampler, float[] noise, long seed, int frames) {
+    if (sampler.trajectorySignature() == null) {
+      throw new IllegalArgumentException(sampler + " records no trajectory");
+    }
     int n = noise.length / (height * width);
     try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); TInt32 k = TInt32.scalarOf(frames)) {
       Map<String, Tensor> in = Map.of("noise", x, "seed", s, "frames", k);
-      try (Result r = call(tutorial ? Signatures.TRAJECTORY_TUTORIAL : Signatures.TRAJECTORY, in)) {
+      try (Result r = call(sampler.trajectorySignature(), in)) {
         TInt32 times = (TInt32) r.get("timesteps").orElseThrow();
         int[] t = new int[(int) times.size()];
         times.copyTo(DataBuffers.of(t, false, false));

@@ -1,6 +1,6 @@
 package dev.tfdiffusion.train;
 
-import dev.tfdiffusion.diffusion.ForwardProcess;
+import dev.tfdiffusion.diffusion.GaussianDiffusion;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
 import java.util.List;
@@ -29,16 +29,13 @@ public final class DiffusionLoss {
   public record Terms<T extends TFloating>(Operand<T> main, Operand<T> penalty, Operand<T> total, Operand<T> noisy,
                                            Operand<T> prediction) {}
 
-  public static <T extends TFloating> Terms<T> build(Layers<T> l, UNet net, ForwardProcess<T> process,
+  public static <T extends TFloating> Terms<T> build(Layers<T> l, UNet net, GaussianDiffusion diffusion,
                                                      Operand<T> x0, Operand<TInt32> t, Operand<T> noise,
                                                      double penaltyWeight) {
     Ops tf = l.tf().withSubScope("loss");
-    Operand<T> noisy = process.noisy(x0, t, noise);
+    Operand<T> noisy = diffusion.qSample(tf, x0, t, noise);
     Operand<T> predicted = net.apply(l, noisy, t);
-
-    Operand<T> sqrtAbar = process.sqrtAlphaCumulative(t);
-    Operand<T> snr = tf.math.div(sqrtAbar, process.sqrtOneMinusAlphaCumulative(t));
-    Operand<T> weights = tf.math.div(snr, tf.math.add(l.constant(1.0), snr));
+    Operand<T> weights = diffusion.lossWeight(tf, t, x0.type());
     Operand<T> main = mean(tf, tf.math.mul(weights, tf.math.square(tf.math.sub(noise, predicted))));
 
     // d mean(eps_hat) / d x_t, seeded with the constant 1/numel instead of differentiating a Mean (and without the

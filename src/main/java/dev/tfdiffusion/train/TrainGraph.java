@@ -3,9 +3,8 @@ package dev.tfdiffusion.train;
 import dev.tfdiffusion.checkpoint.CheckpointOps;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
-import dev.tfdiffusion.diffusion.ForwardProcess;
-import dev.tfdiffusion.diffusion.NoiseSchedule;
-import dev.tfdiffusion.diffusion.SamplerLoop;
+import dev.tfdiffusion.diffusion.BetaSchedule;
+import dev.tfdiffusion.diffusion.GaussianDiffusion;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
@@ -36,34 +35,19 @@ import org.tensorflow.types.family.TType;
  * The whole training step as ONE static graph, run once per step: batch and timestep/noise sampling from seeded
  * stateless random ops keyed by the step counter, the U-Net, the loss with its gradient penalty, second-order
  * gradients, clipping, the learning-rate schedule and AdamW, then the step counter's increment. Checkpoint save and
- * restore ops are built with it, before the first run.
+ * restore ops are built with it, before the first run. The constructor names the parts in order; each part that
+ * needs more than a few lines is a helper below or its own class ({@link RandomDraws}, {@link DiffusionLoss},
+ * {@link AdamW}, {@link WeightAverage}, {@link StepMetrics}, {@link SampleGrid}), which is why this class is slightly
+ * over 300 lines: the helpers that stay share its fields.
  */
 public final class TrainGraph implements AutoCloseable {
-  /** Positions in the metrics vector each step returns. */
-  public static final int LOSS = 0;
-  public static final int MAIN = 1;
-  public static final int PENALTY = 2;
-  public static final int LEARNING_RATE = 3;
-  public static final int GRAD_NORM = 4;
-  public static final int STEP = 5;
-  /** 1 when the loss and the gradient norm are finite, else 0. */
-  public static final int FINITE = 6;
-  /** The loss's moving average (the tutorial's, decay 0.99) after this step. */
-  public static final int EMA_LOSS = 7;
-  /** Samples in the TensorBoard grid (4 x 4) and their DDIM steps. */
-  private static final int GRID = 4;
-  private static final int GRID_DDIM_STEPS = 50;
-
-  // stream ids of the per-step random draws: seed pair = (run seed, step * STREAMS + stream)
-  private static final int STREAMS = 4;
-  private static final int STREAM_BATCH = 0;
-  private static final int STREAM_TIMESTEP = 1;
-  private static final int STREAM_NOISE = 2;
+  /** Checkpoint names of the weights' moving averages: {@code ema/<weight>}; the weights are {@code model/<weight>}. */
+  public static final String EMA_PREFIX = "ema/";
+  public static final String MODEL_PREFIX = "model/";
 
   private final Graph graph = new Graph();
   private final Session session;
   private final VariableStore<TFloat32> store;
-  private final Map<String, Variable<? extends TType>> saved = new LinkedHashMap<>();
   private final Placeholder<TFloat32> imagesFeed;
   private final Op loadImages;
   private final Op trainStep;
@@ -76,10 +60,6 @@ public final class TrainGraph implements AutoCloseable {
   private final List<Param<TFloat32>> trained;
   private final List<Operand<TFloat32>> rawGradients;
   private final Summaries summaries;
-
-  /** Checkpoint names of the weights' moving averages: {@code ema/<weight>}; the weights are {@code model/<weight>}. */
-  public static final String EMA_PREFIX = "ema/";
-  public static final String MODEL_PREFIX = "model/";
 
   /** A training graph without TensorBoard summaries (tests, benchmarks). */
   public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
@@ -106,113 +86,112 @@ public final class TrainGraph implements AutoCloseable {
     globalStep = tf.withName("global_step").variable(tf.withInitScope().constant(0L));
     Operand<TInt64> step = tf.identity(globalStep);
     Operand<TFloat64> stepF = tf.dtypes.cast(step, TFloat64.class);
-
-    // ---- this step's random draws ----
-    Ops r = tf.withSubScope("sample");
-    Operand<TFloat32> x0;
-    if (batch == trainImages) {
-      x0 = r.identity(images); // the tutorial's "epoch": every step sees the whole training set
-    } else {
-      Operand<TFloat32> keys = r.random.statelessRandomUniform(r.constant(new long[] {trainImages}),
-          seed(r, config.seed(), step, STREAM_BATCH));
-      x0 = r.gather(images, r.nn.topK(keys, r.constant(batch), TInt32.class).indices(), r.constant(0));
-    }
-    Operand<TInt32> t = timesteps(r, config, stepF, batch, seed(r, config.seed(), step, STREAM_TIMESTEP));
-    Operand<TFloat32> noise = r.random.statelessRandomNormal(r.constant(new long[] {batch, height, width, 1}),
-        seed(r, config.seed(), step, STREAM_NOISE));
+    RandomDraws draws = RandomDraws.build(tf, config, images, trainImages, batch, height, width, step, stepF);
 
     // ---- loss and its gradients ----
     store = new VariableStore<>(tf.withSubScope("model"), TFloat32.class, config.seed());
     Layers<TFloat32> layers = new Layers<>(tf.withSubScope("model"), TFloat32.class, store);
-    ForwardProcess<TFloat32> process = new ForwardProcess<>(tf, TFloat32.class,
-        NoiseSchedule.clippedCosine(config.diffusionSteps(), config.betaStart(), config.betaEnd()));
-    DiffusionLoss.Terms<TFloat32> loss = DiffusionLoss.build(layers, net, process, x0, t, noise,
-        config.penaltyWeight());
+    GaussianDiffusion diffusion = GaussianDiffusion.of(config, BetaSchedule.CLIPPED_COSINE);
+    DiffusionLoss.Terms<TFloat32> loss = DiffusionLoss.build(layers, net, diffusion, draws.x0(), draws.t(),
+        draws.noise(), config.penaltyWeight());
     noisy = loss.noisy();
-    timesteps = t;
+    timesteps = draws.t();
     prediction = loss.prediction();
-    List<Param<TFloat32>> params = store.params();
     // --freeze-blocks: train only what the tutorial's optimizer sees; the blocks keep their initial values
-    trained = params.stream().filter(p -> !config.freezeBlocks() || p.trainedByTheTutorial()).toList();
+    trained = store.params().stream().filter(p -> !config.freezeBlocks() || p.trainedByTheTutorial()).toList();
     AdamW adamw = new AdamW(tf, trained, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon(),
         config.weightDecay());
     WeightAverage ema = config.emaDecay() > 0 ? new WeightAverage(tf, trained, config.emaDecay()) : null;
-    List<Operand<TFloat32>> reads = trained.stream().map(Param::read).toList();
-    List<Operand<TFloat32>> grads = DiffusionLoss.gradients(layers, loss.total(), reads);
+    rawGradients = gradients(layers, loss.total(), trained);
+
+    // ---- clipping, schedule, loss average, metrics, then the updates ----
+    Optimization o = optimization(tf.withSubScope("optimize"), config, rawGradients, stepF);
+    Variable<TFloat64> lossEma = tf.withName("loss_ema").variable(tf.withInitScope().constant(0.0));
+    Operand<TFloat64> lossEmaNext = lossAverage(tf, config, loss.total(), lossEma, step);
+    metrics = StepMetrics.pack(tf, loss, o.lr(), o.gradNorm(), stepF, lossEmaNext);
+    List<Op> updates = updates(tf, adamw, ema, o, stepF);
+    updates.add(tf.withControlDependencies(List.of((Op) metrics)).assign(lossEma, lossEmaNext));
+
+    // ---- summaries, then the step ----
+    summaries = tensorboard == null ? null : new Summaries(tf);
+    if (summaries != null) {
+      updates.addAll(summaries.scalars(tf, step, StepMetrics.scalars(tf, loss, o.lr(), o.gradNorm(), lossEmaNext)));
+    }
+    trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
+    if (summaries != null && config.sampleEvery() > 0) {
+      Operand<TFloat32> grid = SampleGrid.build(graph, tf.withSubScope("sample_grid"), net, diffusion, config.seed(),
+          store.params(), trained, ema == null ? null : ema.averages(), height, width);
+      summaries.images(tf, step, grid, SampleGrid.SIDE, height, width);
+    }
+
+    checkpoint = new CheckpointOps(tf, checkpointed(adamw, ema, lossEma), true);
+    session = new Session(graph, sessionConfig);
+    session.initialize();
+    if (summaries != null) {
+      summaries.open(session, tensorboard.toAbsolutePath().toString());
+    }
+  }
+
+  /** d loss / d weight for each trained weight (before clipping); every weight must reach the loss. */
+  private static List<Operand<TFloat32>> gradients(Layers<TFloat32> layers, Operand<TFloat32> loss,
+                                                   List<Param<TFloat32>> trained) {
+    List<Operand<TFloat32>> grads = DiffusionLoss.gradients(layers, loss, trained.stream().map(Param::read).toList());
     for (int i = 0; i < grads.size(); i++) {
       if (grads.get(i) == null) {
         throw new IllegalStateException("the loss does not depend on " + trained.get(i).name());
       }
     }
-    rawGradients = grads;
+    return grads;
+  }
 
-    // ---- clipping, schedule, AdamW ----
-    Ops o = tf.withSubScope("optimize");
+  /** The raw gradient's global norm, the gradient the optimizer applies, and this step's learning rate. */
+  private record Optimization(Operand<TFloat32> gradNorm, List<Operand<TFloat32>> clipped, Operand<TFloat64> lr) {}
+
+  /** The tutorial's clipping (by value, then by global norm) and learning-rate schedule. */
+  private static Optimization optimization(Ops o, TrainConfig config, List<Operand<TFloat32>> grads,
+                                           Operand<TFloat64> stepF) {
     Operand<TFloat32> gradNorm = GradientClipping.globalNorm(o, grads);
     List<Operand<TFloat32>> clipped = GradientClipping.byValue(o, grads, config.clipValue());
     clipped = GradientClipping.byGlobalNorm(o, clipped, GradientClipping.globalNorm(o, clipped), config.clipNorm());
     Operand<TFloat64> lr = new LearningRateSchedule(config.lr(), config.warmupSteps(), config.steps(),
         config.lrFinalFraction()).build(o, stepF);
-    // the loss's moving average, in the graph so that TensorBoard and checkpoints carry it
-    Variable<TFloat64> lossEma = tf.withName("loss_ema").variable(tf.withInitScope().constant(0.0));
-    Operand<TFloat64> lossValue = tf.dtypes.cast(loss.total(), TFloat64.class);
+    return new Optimization(gradNorm, clipped, lr);
+  }
+
+  /** The loss's moving average after this step (the loss itself at step 0); in the graph so checkpoints carry it. */
+  private static Operand<TFloat64> lossAverage(Ops tf, TrainConfig config, Operand<TFloat32> loss,
+                                               Variable<TFloat64> lossEma, Operand<TInt64> step) {
+    Operand<TFloat64> lossValue = tf.dtypes.cast(loss, TFloat64.class);
     double d = config.lossEmaDecay();
-    Operand<TFloat64> lossEmaNext = tf.select(tf.math.equal(step, tf.constant(0L)), lossValue,
+    return tf.select(tf.math.equal(step, tf.constant(0L)), lossValue,
         tf.math.add(tf.math.mul(tf.constant(d), lossEma), tf.math.mul(tf.constant(1 - d), lossValue)));
-    metrics = tf.withName("metrics").stack(List.of(
-        tf.dtypes.cast(loss.total(), TFloat64.class),
-        tf.dtypes.cast(loss.main(), TFloat64.class),
-        tf.dtypes.cast(loss.penalty(), TFloat64.class),
-        lr,
-        tf.dtypes.cast(gradNorm, TFloat64.class),
-        stepF,
-        tf.dtypes.cast(tf.math.logicalAnd(tf.math.isFinite(loss.total()), tf.math.isFinite(gradNorm)),
-            TFloat64.class),
-        lossEmaNext));
-    // parameters change in place only after every read of them: the clipped gradients (which need all gradients)
-    // and the metrics (which need the forward pass)
+  }
+
+  /**
+   * AdamW's updates, then the weight average's. Parameters change in place only after every read of them: the
+   * clipped gradients (which need all gradients) and the metrics (which need the forward pass).
+   */
+  private List<Op> updates(Ops tf, AdamW adamw, WeightAverage ema, Optimization o, Operand<TFloat64> stepF) {
     List<Op> readsDone = new ArrayList<>();
-    clipped.forEach(g -> readsDone.add((Op) g));
+    o.clipped().forEach(g -> readsDone.add((Op) g));
     readsDone.add((Op) metrics);
-    List<Op> updates = adamw.apply(tf, trained, clipped, o.dtypes.cast(lr, TFloat32.class), stepF, readsDone);
+    Ops optimize = tf.withSubScope("optimize");
+    List<Op> updates = adamw.apply(tf, trained, o.clipped(), optimize.dtypes.cast(o.lr(), TFloat32.class), stepF,
+        readsDone);
     if (ema != null) {
       updates = ema.apply(tf, trained, updates, stepF);
     }
-    updates = new ArrayList<>(updates);
-    updates.add(tf.withControlDependencies(List.of((Op) metrics)).assign(lossEma, lossEmaNext));
-    Map<String, Operand<TFloat32>> scalars = new LinkedHashMap<>();
-    scalars.put("loss", loss.total());
-    scalars.put("ema_loss", tf.dtypes.cast(lossEmaNext, TFloat32.class));
-    scalars.put("main_loss", loss.main());
-    scalars.put("penalty", loss.penalty());
-    scalars.put("learning_rate", o.dtypes.cast(lr, TFloat32.class));
-    scalars.put("grad_norm", gradNorm);
-    summaries = tensorboard == null ? null : new Summaries(tf);
-    if (summaries != null) {
-      updates.addAll(summaries.scalars(tf, step, scalars));
-    }
-    trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
+    return new ArrayList<>(updates);
+  }
 
-    // a grid of DDIM samples from fixed noise, with the weights' moving average where there is one
-    if (summaries != null && config.sampleEvery() > 0) {
-      Ops g = tf.withSubScope("sample_grid");
-      List<Param<TFloat32>> weights = new ArrayList<>();
-      for (Param<TFloat32> p : params) {
-        int i = trained.indexOf(p);
-        Operand<TFloat32> read = ema != null && i >= 0 ? g.identity(ema.averages().get(i)) : p.read();
-        weights.add(new Param<>(p.name(), p.shape(), p.init(), p.variable(), read, null));
-      }
-      Operand<TFloat32> gridNoise = g.random.statelessRandomNormal(
-          g.constant(new long[] {GRID * GRID, height, width, 1}), g.constant(new long[] {config.seed(), -1}));
-      Operand<TFloat32> samples = new SamplerLoop(graph, net, weights, Shape.of(-1, height, width, 1)).buildDdim(g,
-          "sampler", NoiseSchedule.clippedCosine(config.diffusionSteps(), config.betaStart(), config.betaEnd()),
-          gridNoise, g.constant(config.seed()), SamplerLoop.evenlySpaced(g, g.constant(GRID_DDIM_STEPS),
-              config.diffusionSteps()), g.constant(0f));
-      summaries.images(tf, step, samples, GRID, height, width);
-    }
-
-    // ---- checkpoints: weights, optimizer slots, weight average, step (the random state is a function of seed
-    // and step). A frozen weight is its own average.
+  /**
+   * What a checkpoint holds, by name: weights, optimizer slots, weight average, step and loss average (the random
+   * state is a function of seed and step). A frozen weight is its own average.
+   */
+  private Map<String, Variable<? extends TType>> checkpointed(AdamW adamw, WeightAverage ema,
+                                                             Variable<TFloat64> lossEma) {
+    Map<String, Variable<? extends TType>> saved = new LinkedHashMap<>();
+    List<Param<TFloat32>> params = store.params();
     for (Param<TFloat32> p : params) {
       saved.put(MODEL_PREFIX + p.name(), p.variable());
     }
@@ -228,39 +207,7 @@ public final class TrainGraph implements AutoCloseable {
     }
     saved.put("global_step", globalStep);
     saved.put("loss_ema", lossEma);
-    checkpoint = new CheckpointOps(tf, saved, true);
-
-    session = new Session(graph, sessionConfig);
-    session.initialize();
-    if (summaries != null) {
-      summaries.open(session, tensorboard.toAbsolutePath().toString());
-    }
-  }
-
-  /**
-   * The tutorial's progressive timestep sampling: t ~ Categorical(w) with w = linspace(1, 0.1 (1 - progress), T),
-   * progress = step / steps.
-   */
-  private static Operand<TInt32> timesteps(Ops r, TrainConfig config, Operand<TFloat64> step, int batch,
-                                           Operand<TInt64> seed) {
-    int n = config.diffusionSteps();
-    Operand<TFloat64> progress = r.math.div(step, r.constant((double) config.steps()));
-    Operand<TFloat64> end = r.math.mul(r.constant(0.1), r.math.sub(r.constant(1.0), progress));
-    double[] fraction = new double[n];
-    for (int i = 0; i < n; i++) {
-      fraction[i] = n == 1 ? 0 : (double) i / (n - 1);
-    }
-    // w_i = 1 + i/(n-1) (end - 1)
-    Operand<TFloat64> w = r.math.add(r.constant(1.0), r.math.mul(r.constant(fraction),
-        r.math.sub(end, r.constant(1.0))));
-    Operand<TFloat32> logits = r.reshape(r.dtypes.cast(r.math.log(w), TFloat32.class), r.constant(new long[] {1, n}));
-    Operand<TInt64> draws = r.random.statelessMultinomial(logits, r.constant(batch), seed);
-    return r.dtypes.cast(r.reshape(draws, r.constant(new long[] {batch})), TInt32.class);
-  }
-
-  private static Operand<TInt64> seed(Ops r, long runSeed, Operand<TInt64> step, int stream) {
-    Operand<TInt64> counter = r.math.add(r.math.mul(step, r.constant((long) STREAMS)), r.constant((long) stream));
-    return r.stack(List.of(r.constant(runSeed), counter));
+    return saved;
   }
 
   /** Copies the training images into the graph's data variable. Call once, before the first step. */
@@ -271,13 +218,13 @@ public final class TrainGraph implements AutoCloseable {
     }
   }
 
-  /** Runs one training step; returns the metrics (see the index constants) of the step just taken. */
-  public double[] step() {
+  /** Runs one training step; returns the metrics of the step just taken. */
+  public StepMetrics step() {
     try (Result r = session.runner().addTarget(trainStep).fetch(metrics).run()) {
       TFloat64 m = (TFloat64) r.get(0);
       double[] out = new double[(int) m.size()];
       m.copyTo(DataBuffers.of(out, false, false));
-      return out;
+      return StepMetrics.unpack(out);
     }
   }
 

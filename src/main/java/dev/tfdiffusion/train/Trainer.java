@@ -115,18 +115,18 @@ public final class Trainer {
       long step = firstStep;
       double elapsed = spentBefore;
       while (step < lastStep && !stopRequested) {
-        double[] m = graph.step();
+        StepMetrics m = graph.step();
         elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
-        if (m[TrainGraph.FINITE] == 0) {
+        if (!m.finite()) {
           log.append(row(step, m, ema, elapsed));
           log.flush();
           throw diverged(step, m, checkpoints, runDir);
         }
-        ema = m[TrainGraph.EMA_LOSS];
+        ema = m.emaLoss();
         log.append(row(step, m, ema, elapsed));
         if (step % config.logEvery() == 0 || step == config.steps() - 1) {
           progress.line(String.format("Step %d, Loss: %.4f  (lr %.2e, grad norm %.3f, %.1f s)", step, ema,
-              m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM], elapsed));
+              m.learningRate(), m.gradNorm(), elapsed));
         }
         step++;
         progress.step(step, ema);
@@ -155,16 +155,15 @@ public final class Trainer {
     }
   }
 
-  private static TrainLog.Row row(long step, double[] m, double ema, double elapsed) {
-    return new TrainLog.Row(step, m[TrainGraph.LOSS], ema, m[TrainGraph.LEARNING_RATE], m[TrainGraph.GRAD_NORM],
-        elapsed, m[TrainGraph.MAIN], m[TrainGraph.PENALTY]);
+  private static TrainLog.Row row(long step, StepMetrics m, double ema, double elapsed) {
+    return new TrainLog.Row(step, m.loss(), ema, m.learningRate(), m.gradNorm(), elapsed, m.main(), m.penalty());
   }
 
   /** The error for a non-finite loss or gradient; the last good checkpoint stays as it is. */
-  private static UserError diverged(long step, double[] m, Checkpoints checkpoints, Path runDir) {
+  private static UserError diverged(long step, StepMetrics m, Checkpoints checkpoints, Path runDir) {
     long good = checkpoints.latest(w -> {}).map(c -> c.state().step()).orElse(-1L);
     return new UserError(String.format("Training diverged at step %d: the loss is %s and the gradient norm %s. "
-        + "Nothing from this step was saved; %s", step, m[TrainGraph.LOSS], m[TrainGraph.GRAD_NORM],
+        + "Nothing from this step was saved; %s", step, m.loss(), m.gradNorm(),
         good >= 0 ? "the last good checkpoint, step " + good + ", is untouched (start a new run with a lower --lr, "
             + "or resume it with --resume " + runDir + ")." : "no checkpoint was written yet (try a lower --lr)."));
   }

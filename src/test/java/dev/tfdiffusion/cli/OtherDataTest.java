@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tfdiffusion.data.Fixtures;
 import dev.tfdiffusion.model.ModelSummary;
+import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.SavedModelSampler;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ class OtherDataTest {
     try (SavedModelSampler model = SavedModelSampler.open(run.resolve("saved_model"))) {
       assertEquals(size, model.height());
       assertEquals(size, model.width());
-      float[] images = model.sample(model.noise(2, 1), 1, false);
+      float[] images = model.sample(Sampler.DDPM, model.noise(2, 1), 1);
       assertEquals(2 * size * size, images.length);
       return images;
     }

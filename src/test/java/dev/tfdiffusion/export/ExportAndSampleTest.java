@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tfdiffusion.cli.Main;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.TrainingData;
-import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.diffusion.BetaSchedule;
+import dev.tfdiffusion.diffusion.GaussianDiffusion;
+import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.SavedModelSampler;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainGraph;
@@ -127,7 +129,7 @@ class ExportAndSampleTest {
     int[] t = new int[n];
     java.util.Arrays.fill(t, 500);
     float[] xt = sampler.forwardNoise(x0, t, 3);
-    NoiseSchedule s = NoiseSchedule.clippedCosine(1000, 1e-4, 0.02);
+    GaussianDiffusion s = new GaussianDiffusion(BetaSchedule.CLIPPED_COSINE, 1000, 1e-4, 0.02);
     double mean = 0;
     double var = 0;
     for (float v : xt) {
@@ -154,7 +156,7 @@ class ExportAndSampleTest {
   @Test
   void ddimOverAllStepsWithEtaOneHasTheDdpmStatistics() {
     float[] noise = sampler.noise(256, 2);
-    float[] ddpm = sampler.sample(noise, 3, false);
+    float[] ddpm = sampler.sample(Sampler.DDPM, noise, 3);
     float[] ddim = sampler.sampleDdim(noise, 3, 1000, 1f);
     double[] a = meanAndStd(ddpm);
     double[] b = meanAndStd(ddim);
@@ -188,18 +190,19 @@ class ExportAndSampleTest {
   @Test
   void trajectoryRecordsRealStatesOfTheSampler() {
     float[] noise = sampler.noise(3, 5);
-    SavedModelSampler.Trajectory traj = sampler.trajectory(noise, 5, 4, false);
+    SavedModelSampler.Trajectory traj = sampler.trajectory(Sampler.DDPM, noise, 5, 4);
     assertArrayEquals(new int[] {999, 666, 333, 0}, traj.timesteps());
     assertEquals(4 * noise.length, traj.states().length);
     // the state entering t=999 is x_T itself
     assertArrayEquals(noise, java.util.Arrays.copyOf(traj.states(), noise.length));
-    float[] direct = sampler.sample(noise, 5, false);
+    float[] direct = sampler.sample(Sampler.DDPM, noise, 5);
     for (int i = 0; i < direct.length; i++) {
       assertEquals(direct[i], traj.images()[i], 1e-6f, "trajectory's final images = sample's");
     }
-    assertArrayEquals(direct, sampler.sample(noise, 5, false), "same seed, same images");
-    assertFalse(java.util.Arrays.equals(direct, sampler.sample(noise, 6, false)), "another seed, other images");
-    assertFalse(java.util.Arrays.equals(direct, sampler.sample(noise, 5, true)), "the tutorial sampler differs");
+    assertArrayEquals(direct, sampler.sample(Sampler.DDPM, noise, 5), "same seed, same images");
+    assertFalse(java.util.Arrays.equals(direct, sampler.sample(Sampler.DDPM, noise, 6)), "another seed, other images");
+    assertFalse(java.util.Arrays.equals(direct, sampler.sample(Sampler.TUTORIAL, noise, 5)),
+        "the tutorial sampler differs");
   }
 
   @Test

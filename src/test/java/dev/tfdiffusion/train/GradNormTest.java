@@ -83,14 +83,14 @@ class GradNormTest {
       assertTrue(rawNorm > 100 * clippedNorm, "the clip values do not clip: raw norm " + rawNorm + ", clipped "
           + clippedNorm);
 
-      double[] m = graph.step();
-      assertEquals(0, m[TrainGraph.STEP]);
-      metric = m[TrainGraph.GRAD_NORM];
+      StepMetrics m = graph.step();
+      assertEquals(0, m.step());
+      metric = m.gradNorm();
       System.out.printf("grad_norm %.9g, raw gradient's global norm %.9g, clipped gradient's %.9g%n", metric,
           rawNorm, clippedNorm);
       assertEquals(rawNorm, metric, 1e-5 * rawNorm, "grad_norm is not the raw gradient's global norm (the clipped "
           + "gradient's is " + clippedNorm + ")");
-      secondMetric = graph.step()[TrainGraph.GRAD_NORM];
+      secondMetric = graph.step().gradNorm();
       clippedWeights = fetch(graph.session(), graph.trainedParams().stream().map(VariableStore.Param::read).toList());
     }
 
@@ -100,10 +100,10 @@ class GradNormTest {
     TrainConfig free = config(1e30, 1e30);
     try (TrainGraph graph = new TrainGraph(free, train.count(), train.height(), train.width())) {
       graph.loadImages(train);
-      double[] m = graph.step();
-      System.out.printf("grad_norm without clipping %.9g%n", m[TrainGraph.GRAD_NORM]);
-      assertEquals(metric, m[TrainGraph.GRAD_NORM], 1e-6 * metric);
-      double second = graph.step()[TrainGraph.GRAD_NORM];
+      StepMetrics m = graph.step();
+      System.out.printf("grad_norm without clipping %.9g%n", m.gradNorm());
+      assertEquals(metric, m.gradNorm(), 1e-6 * metric);
+      double second = graph.step().gradNorm();
       System.out.printf("second step: grad_norm %.9g with clipping, %.9g without%n", secondMetric, second);
       assertEquals(secondMetric, second, 1e-4 * second);
       List<float[]> freeWeights = fetch(graph.session(), graph.trainedParams().stream().map(VariableStore.Param::read).toList());

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tfdiffusion.diffusion.ForwardProcess;
-import dev.tfdiffusion.diffusion.NoiseSchedule;
+import dev.tfdiffusion.diffusion.BetaSchedule;
+import dev.tfdiffusion.diffusion.GaussianDiffusion;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
@@ -83,9 +83,8 @@ class LossGradientTest {
     Operand<TFloat64> x = tf.constant(images, DataBuffers.of(x0, true, false));
     Operand<TFloat64> eps = tf.constant(images, DataBuffers.of(noise, true, false));
     Operand<TInt32> t = tf.constant(new int[] {3, 420, 999});
-    ForwardProcess<TFloat64> process = new ForwardProcess<>(tf, TFloat64.class,
-        NoiseSchedule.clippedCosine(1000, 1e-4, 0.02));
-    terms = DiffusionLoss.build(l, net, process, x, t, eps, 0.02);
+    GaussianDiffusion diffusion = new GaussianDiffusion(BetaSchedule.CLIPPED_COSINE, 1000, 1e-4, 0.02);
+    terms = DiffusionLoss.build(l, net, diffusion, x, t, eps, 0.02);
 
     params = store.params().stream().collect(Collectors.toMap(Param::name, Function.identity()));
     List<Operand<TFloat64>> reads = new ArrayList<>();
