@@ -2,6 +2,7 @@ package dev.tfdiffusion;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.util.Pin;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.RunLock;
@@ -26,7 +27,7 @@ import java.util.stream.Stream;
  */
 public final class FileSnapshot {
   /** Lock files hold no results: a refused writer may leave one, and a reader pins a checkpoint with one. */
-  private static final Set<String> LOCKS = Set.of(RunLock.FILE, Pin.FILE);
+  private static final Set<String> LOCKS = Set.of(RunLayout.LOCK, Pin.FILE);
 
   private final Path root;
   private final SortedMap<String, String> entries;

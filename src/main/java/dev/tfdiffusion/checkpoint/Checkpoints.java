@@ -3,6 +3,7 @@ package dev.tfdiffusion.checkpoint;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.Pin;
@@ -58,7 +59,7 @@ public final class Checkpoints {
   private final int keep;
 
   public Checkpoints(Path runDir, int keep) {
-    this.root = runDir.resolve("checkpoints");
+    this.root = runDir.resolve(RunLayout.CHECKPOINTS);
     this.keep = keep;
   }
 

@@ -3,6 +3,7 @@ package dev.tfdiffusion.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.evaluate.Evaluation;
@@ -65,11 +66,11 @@ public final class EvaluateCommand implements Callable<Integer> {
       throw UserError.usage("--sampling-steps must be between 1 and 1000, got " + samplingSteps + ".");
     }
     SavedModelSampler.requireSavedModelFolder(modelDir);
-    Path json = out != null ? out : modelDir.toAbsolutePath().getParent().resolve("evaluation.json");
+    Path json = out != null ? out : modelDir.toAbsolutePath().getParent().resolve(RunLayout.EVALUATION_JSON);
     SampleFiles.checkWritable(overwrite, json);
-    Path configFile = modelDir.resolve(ModelExport.CONFIG);
+    Path configFile = modelDir.resolve(RunLayout.CONFIG);
     if (!Files.isRegularFile(configFile)) {
-      throw new UserError(modelDir + " has no " + ModelExport.CONFIG + "; evaluate needs the run's data settings.");
+      throw new UserError(modelDir + " has no " + RunLayout.CONFIG + "; evaluate needs the run's data settings.");
     }
     TrainConfig config = TrainConfig.read(configFile);
     try (SavedModelSampler model = SavedModelSampler.open(modelDir);

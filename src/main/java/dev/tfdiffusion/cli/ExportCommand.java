@@ -1,5 +1,6 @@
 package dev.tfdiffusion.cli;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.export.ModelExport;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ public final class ExportCommand implements Callable<Integer> {
   }
 
   private Path target(RunFolders.Located at) {
-    return out != null ? out : at.run().resolve(ModelExport.DIR);
+    return out != null ? out : at.run().resolve(RunLayout.SAVED_MODEL);
   }
 
   /** The folder the model goes into, as the user named it where possible. */

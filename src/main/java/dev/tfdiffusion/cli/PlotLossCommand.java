@@ -1,5 +1,6 @@
 package dev.tfdiffusion.cli;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.plot.LossPlot;
 import dev.tfdiffusion.sample.SampleFiles;
@@ -52,9 +53,9 @@ public final class PlotLossCommand implements Callable<Integer> {
     SampleFiles.checkWritable(overwrite, out);
     List<LossPlot.Curve> curves = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
-      Path log = runs.get(i).resolve(TrainLog.FILE);
+      Path log = runs.get(i).resolve(RunLayout.TRAIN_LOG);
       if (!Files.isRegularFile(log)) {
-        throw new UserError(runs.get(i) + " has no " + TrainLog.FILE + ".");
+        throw new UserError(runs.get(i) + " has no " + RunLayout.TRAIN_LOG + ".");
       }
       List<TrainLog.Row> rows = TrainLog.read(log);
       curves.add(new LossPlot.Curve(i < names.size() ? names.get(i) : runs.get(i).getFileName().toString(),

@@ -1,5 +1,6 @@
 package dev.tfdiffusion.cli;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
@@ -18,8 +19,6 @@ import java.nio.file.Path;
 
 /** Run-folder logic shared by {@code train}, {@code export} and {@code sample}: finding checkpoints, exporting. */
 final class RunFolders {
-  static final String SAMPLES_PNG = "samples.png";
-  static final String REVERSE_GIF = "reverse.gif";
   static final int FIGURE_SEED = 0;
 
   private RunFolders() {}
@@ -41,21 +40,21 @@ final class RunFolders {
     if (!Files.exists(dir)) {
       throw new UserError("Checkpoint or run folder " + dir + " does not exist.");
     }
-    if (Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
-      TrainConfig config = TrainConfig.read(dir.resolve(Trainer.CONFIG)).validate();
+    if (Files.isRegularFile(dir.resolve(RunLayout.CONFIG))) {
+      TrainConfig config = TrainConfig.read(dir.resolve(RunLayout.CONFIG)).validate();
       Checkpoints.Pinned c = new Checkpoints(dir, config.keepCheckpoints()).latestPinned(out::println)
           .orElseThrow(() -> new UserError("Run " + dir + " has no usable checkpoint yet."));
       return new Located(dir, config, c);
     }
     if (Files.isRegularFile(dir.resolve(Checkpoints.STATE))) {
       Path run = dir.toAbsolutePath().getParent().getParent();
-      if (!Files.isRegularFile(run.resolve(Trainer.CONFIG))) {
-        throw new UserError("Checkpoint " + dir + " is not inside a run folder (no " + run.resolve(Trainer.CONFIG)
+      if (!Files.isRegularFile(run.resolve(RunLayout.CONFIG))) {
+        throw new UserError("Checkpoint " + dir + " is not inside a run folder (no " + run.resolve(RunLayout.CONFIG)
             + ").");
       }
-      return new Located(run, TrainConfig.read(run.resolve(Trainer.CONFIG)).validate(), Checkpoints.open(dir));
+      return new Located(run, TrainConfig.read(run.resolve(RunLayout.CONFIG)).validate(), Checkpoints.open(dir));
     }
-    throw new UserError(dir + " is neither a training run (no " + Trainer.CONFIG + ") nor a checkpoint (no "
+    throw new UserError(dir + " is neither a training run (no " + RunLayout.CONFIG + ") nor a checkpoint (no "
         + Checkpoints.STATE + ").");
   }
 
@@ -67,33 +66,33 @@ final class RunFolders {
 
   /** The end of a finished run: the SavedModel, 64 samples, the tutorial's figures and the reverse-process GIF. */
   static void exportWithFigures(Path run, PrintStream out, boolean quiet) throws IOException {
-    Path model = run.resolve(ModelExport.DIR);
+    Path model = run.resolve(RunLayout.SAVED_MODEL);
     TrainConfig config;
     try (Located at = locate(run, out)) {
       export(at, model, true);
       config = at.config();
     }
     try (SavedModelSampler sampler = SavedModelSampler.open(model)) {
-      Path samples = run.resolve(SAMPLES_PNG);
+      Path samples = run.resolve(RunLayout.SAMPLES_PNG);
       float[] images = sampler.sample(Sampler.DDPM, sampler.noise(64, FIGURE_SEED), FIGURE_SEED);
       SampleFiles.writeGrid(samples, images, sampler.height(), sampler.width());
       SampleFiles.writeCsv(SampleFiles.csvFor(samples), images, sampler.height() * sampler.width());
       figures(sampler, config, run);
-      Figures.reverseGif(sampler, run.resolve(REVERSE_GIF), sampler.noise(16, FIGURE_SEED), FIGURE_SEED, 100,
+      Figures.reverseGif(sampler, run.resolve(RunLayout.REVERSE_GIF), sampler.noise(16, FIGURE_SEED), FIGURE_SEED, 100,
           Sampler.DDPM);
     }
     if (!quiet) {
-      out.println("Exported the SavedModel to " + model + "; wrote " + SAMPLES_PNG + ", " + Figures.RECONSTRUCT + ", "
-          + Figures.FORWARD_REVERSE + " and " + REVERSE_GIF + ".");
+      out.println("Exported the SavedModel to " + model + "; wrote " + RunLayout.SAMPLES_PNG + ", "
+          + RunLayout.RECONSTRUCT_PNG + ", " + RunLayout.FORWARD_REVERSE_PNG + " and " + RunLayout.REVERSE_GIF + ".");
     }
   }
 
   /** reconstruct.png and forward_reverse.png from the run's held-out images. */
   static void figures(SavedModelSampler sampler, TrainConfig config, Path dir) throws IOException {
     Images test = TrainingData.load(config).test();
-    Figures.reconstruct(sampler, dir.resolve(Figures.RECONSTRUCT), test.pixels(), config.diffusionSteps(),
+    Figures.reconstruct(sampler, dir.resolve(RunLayout.RECONSTRUCT_PNG), test.pixels(), config.diffusionSteps(),
         FIGURE_SEED);
-    Figures.forwardReverse(sampler, dir.resolve(Figures.FORWARD_REVERSE), test.image(0), config.diffusionSteps(),
+    Figures.forwardReverse(sampler, dir.resolve(RunLayout.FORWARD_REVERSE_PNG), test.image(0), config.diffusionSteps(),
         FIGURE_SEED);
   }
 }

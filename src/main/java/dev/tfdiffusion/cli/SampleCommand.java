@@ -1,5 +1,6 @@
 package dev.tfdiffusion.cli;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.export.ModelExport;
@@ -36,7 +37,7 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Option(names = "--out", paramLabel = "FILE.png", description = "PNG grid; the CSV goes beside it with the same name "
       + "(default: ${DEFAULT-VALUE}).")
-  Path out = Path.of("samples.png");
+  Path out = Path.of(RunLayout.SAMPLES_PNG);
 
   @Option(names = "--sampler", paramLabel = "ddpm|ddim|tutorial", converter = SamplerConverter.class,
       description = "ddpm: 1000 ancestral steps with the trained schedule (default); ddim: --sampling-steps DDIM "
@@ -86,13 +87,13 @@ public final class SampleCommand implements Callable<Integer> {
     }
     Path csv = SampleFiles.csvFor(out);
     Path dir = out.toAbsolutePath().getParent();
-    SampleFiles.checkWritable(overwrite, out, csv, gif, figures ? dir.resolve(Figures.RECONSTRUCT) : null,
-        figures ? dir.resolve(Figures.FORWARD_REVERSE) : null);
+    SampleFiles.checkWritable(overwrite, out, csv, gif, figures ? dir.resolve(RunLayout.RECONSTRUCT_PNG) : null,
+        figures ? dir.resolve(RunLayout.FORWARD_REVERSE_PNG) : null);
     TrainConfig config = null;
     if (figures) {
-      Path configFile = modelDir.resolve(ModelExport.CONFIG);
+      Path configFile = modelDir.resolve(RunLayout.CONFIG);
       if (!Files.isRegularFile(configFile)) {
-        throw new UserError(modelDir + " has no " + ModelExport.CONFIG + "; --figures needs the run's data settings.");
+        throw new UserError(modelDir + " has no " + RunLayout.CONFIG + "; --figures needs the run's data settings.");
       }
       config = TrainConfig.read(configFile);
     }
@@ -113,8 +114,8 @@ public final class SampleCommand implements Callable<Integer> {
       }
       if (figures) {
         RunFolders.figures(model, config, dir);
-        System.out.println("Wrote " + dir.resolve(Figures.RECONSTRUCT) + " and " + dir.resolve(Figures.FORWARD_REVERSE)
-            + ".");
+        System.out.println("Wrote " + dir.resolve(RunLayout.RECONSTRUCT_PNG) + " and "
+            + dir.resolve(RunLayout.FORWARD_REVERSE_PNG) + ".");
       }
     }
     return 0;

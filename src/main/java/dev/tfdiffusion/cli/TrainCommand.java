@@ -1,5 +1,6 @@
 package dev.tfdiffusion.cli;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
@@ -97,7 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
       }
       requireRun(resume);
       try (RunLock lock = RunLock.acquire(resume, CommonOptions.typed(spec))) {
-        TrainConfig config = TrainConfig.read(resume.resolve(Trainer.CONFIG)).validate();
+        TrainConfig config = TrainConfig.read(resume.resolve(RunLayout.CONFIG)).validate();
         return train(config, TrainingData.load(config), resume);
       }
     }
@@ -182,8 +183,8 @@ public final class TrainCommand implements Callable<Integer> {
     if (!Files.exists(dir)) {
       throw new UserError("Run folder " + dir + " does not exist.");
     }
-    if (!Files.isRegularFile(dir.resolve(Trainer.CONFIG))) {
-      throw new UserError(dir + " is not a training run (it has no " + Trainer.CONFIG + ").");
+    if (!Files.isRegularFile(dir.resolve(RunLayout.CONFIG))) {
+      throw new UserError(dir + " is not a training run (it has no " + RunLayout.CONFIG + ").");
     }
   }
 
@@ -204,7 +205,7 @@ public final class TrainCommand implements Callable<Integer> {
     try {
       requireNewRunDir(runDir);
       if (overwrite) {
-        FileTrees.deleteContents(runDir, RunLock.FILE);
+        FileTrees.deleteContents(runDir, RunLayout.LOCK);
       }
       return lock;
     } catch (IOException | RuntimeException e) {
@@ -221,10 +222,10 @@ public final class TrainCommand implements Callable<Integer> {
     if (!Files.isDirectory(runDir)) {
       return;
     }
-    boolean isRun = Files.exists(runDir.resolve(Trainer.CONFIG));
+    boolean isRun = Files.exists(runDir.resolve(RunLayout.CONFIG));
     boolean empty;
     try (Stream<Path> entries = Files.list(runDir)) {
-      empty = entries.allMatch(p -> p.getFileName().toString().equals(RunLock.FILE));
+      empty = entries.allMatch(p -> p.getFileName().toString().equals(RunLayout.LOCK));
     }
     if (isRun && !overwrite) {
       throw UserError.usage(runDir + " already holds a run; continue it with --resume " + runDir

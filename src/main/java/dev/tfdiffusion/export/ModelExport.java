@@ -1,5 +1,6 @@
 package dev.tfdiffusion.export;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.checkpoint.Checkpoints;
@@ -23,9 +24,6 @@ import org.tensorflow.Signature;
  * {@code config.json} goes inside it.
  */
 public final class ModelExport {
-  public static final String DIR = "saved_model";
-  public static final String CONFIG = "config.json";
-
   private ModelExport() {}
 
   /**
@@ -50,9 +48,9 @@ public final class ModelExport {
     Map<String, String> extra = new LinkedHashMap<>(versions);
     extra.put("checkpoint-step", Long.toString(checkpoint.state().step()));
     extra.put("weights", average ? "ema" : "last-step");
-    Files.writeString(tmp.resolve(CONFIG), config.toJson(extra));
+    Files.writeString(tmp.resolve(RunLayout.CONFIG), config.toJson(extra));
 
-    if (Files.exists(absolute) && !Files.isRegularFile(absolute.resolve("saved_model.pb"))
+    if (Files.exists(absolute) && !Files.isRegularFile(absolute.resolve(RunLayout.SAVED_MODEL_PB))
         && !FileTrees.isEmptyDirectory(absolute)) {
       FileTrees.delete(tmp);
       throw new UserError(out + " exists and is not a SavedModel; choose another --out folder.");

@@ -13,8 +13,6 @@ import java.util.List;
  * REAL states of the reverse process (the tutorial interpolates), and an animation of the reverse process.
  */
 public final class Figures {
-  public static final String RECONSTRUCT = "reconstruct.png";
-  public static final String FORWARD_REVERSE = "forward_reverse.png";
   private static final int PANELS = 9;
 
   private Figures() {}

@@ -1,5 +1,6 @@
 package dev.tfdiffusion.sample;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.util.Folders;
 import dev.tfdiffusion.util.SessionOptions;
@@ -73,9 +74,9 @@ public final class SavedModelSampler implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new UserError(dir + " is a file, not a SavedModel folder.");
     }
-    if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
-      String hint = Files.isDirectory(dir.resolve("saved_model")) ? " (did you mean " + dir.resolve("saved_model")
-          + "?)" : "";
+    if (!Files.isRegularFile(dir.resolve(RunLayout.SAVED_MODEL_PB))) {
+      Path inside = dir.resolve(RunLayout.SAVED_MODEL);
+      String hint = Files.isDirectory(inside) ? " (did you mean " + inside + "?)" : "";
       throw new UserError(dir + " is not a SavedModel: it has no saved_model.pb" + hint + ".");
     }
   }

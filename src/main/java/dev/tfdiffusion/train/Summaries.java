@@ -21,8 +21,6 @@ import org.tensorflow.types.TUint8;
  * The files land in {@code <run>/tensorboard/} ({@code tensorboard --logdir graphs/}).
  */
 final class Summaries {
-  static final String DIR = "tensorboard";
-
   private final Operand<?> writer;
   private final Placeholder<TString> logdir;
   private final Op open;

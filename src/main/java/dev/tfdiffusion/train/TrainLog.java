@@ -1,5 +1,6 @@
 package dev.tfdiffusion.train;
 
+import dev.tfdiffusion.RunLayout;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +17,6 @@ import java.util.List;
  * since the run started, and the two loss terms.
  */
 public final class TrainLog implements AutoCloseable {
-  public static final String FILE = "train_log.csv";
   public static final String HEADER = "step,loss,ema_loss,learning_rate,grad_norm,elapsed_s,main_loss,penalty";
 
   /** One parsed row. */
@@ -27,7 +27,7 @@ public final class TrainLog implements AutoCloseable {
 
   /** Opens the log for appending after step {@code firstStep - 1}: later rows of an interrupted run are dropped. */
   public TrainLog(Path runDir, long firstStep) {
-    Path file = runDir.resolve(FILE);
+    Path file = runDir.resolve(RunLayout.TRAIN_LOG);
     try {
       List<String> keep = new ArrayList<>();
       keep.add(HEADER);
@@ -38,7 +38,7 @@ public final class TrainLog implements AutoCloseable {
           }
         }
       }
-      Path tmp = file.resolveSibling(FILE + ".tmp");
+      Path tmp = file.resolveSibling(RunLayout.TRAIN_LOG + ".tmp");
       Files.write(tmp, keep, StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);

@@ -1,5 +1,6 @@
 package dev.tfdiffusion.train;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.config.TrainConfig;
@@ -26,10 +27,6 @@ import java.util.concurrent.TimeUnit;
  * run's figures. A run can be stopped (Ctrl-C or {@code --stop-after}) and resumed with identical results.
  */
 public final class Trainer {
-  public static final String CONFIG = "config.json";
-  public static final String LOSS_PNG = "loss.png";
-  public static final String TRAINING_IMAGES_PNG = "training_images.png";
-
   /** How a run went. */
   public record Outcome(Path runDir, long stepsDone, boolean finished, double emaLoss, double elapsedSeconds) {}
 
@@ -72,12 +69,12 @@ public final class Trainer {
       }
     } else {
       Files.createDirectories(runDir);
-      Path tmp = runDir.resolve(CONFIG + ".tmp");
+      Path tmp = runDir.resolve(RunLayout.CONFIG + ".tmp");
       Files.writeString(tmp, config.toJson(options.versions()));
-      Files.move(tmp, runDir.resolve(CONFIG), StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, runDir.resolve(RunLayout.CONFIG), StandardCopyOption.ATOMIC_MOVE);
     }
-    if (!Files.exists(runDir.resolve(TRAINING_IMAGES_PNG))) {
-      writeTrainingImages(runDir.resolve(TRAINING_IMAGES_PNG), train);
+    if (!Files.exists(runDir.resolve(RunLayout.TRAINING_IMAGES_PNG))) {
+      writeTrainingImages(runDir.resolve(RunLayout.TRAINING_IMAGES_PNG), train);
     }
     long firstStep = from.map(c -> c.state().step()).orElse(0L);
     double ema = from.map(c -> c.state().emaLoss()).orElse(Double.NaN);
@@ -94,7 +91,7 @@ public final class Trainer {
         train.width(), config.features(), config.steps(),
         firstStep > 0 ? ", resuming at step " + firstStep : "", runDir));
     try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
-             SessionOptions.create(options.xla()), runDir.resolve(Summaries.DIR));
+             SessionOptions.create(options.xla()), runDir.resolve(RunLayout.TENSORBOARD));
          TrainLog log = new TrainLog(runDir, firstStep);
          Progress progress = new Progress(out, options.terminal(), options.quiet(), firstStep, config.steps(),
              Duration.ofMillis((long) (spentBefore * 1000)))) {
@@ -176,7 +173,7 @@ public final class Trainer {
     try {
       writeLossPlot(runDir);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + runDir.resolve(LOSS_PNG), e);
+      throw new UncheckedIOException("cannot write " + runDir.resolve(RunLayout.LOSS_PNG), e);
     }
   }
 
@@ -187,10 +184,11 @@ public final class Trainer {
   }
 
   static void writeLossPlot(Path runDir) throws IOException {
-    List<TrainLog.Row> rows = TrainLog.read(runDir.resolve(TrainLog.FILE));
+    List<TrainLog.Row> rows = TrainLog.read(runDir.resolve(RunLayout.TRAIN_LOG));
     long[] steps = rows.stream().mapToLong(TrainLog.Row::step).toArray();
     double[] ema = rows.stream().mapToDouble(TrainLog.Row::emaLoss).toArray();
-    LossPlot.write(runDir.resolve(LOSS_PNG), "Training loss over time", new LossPlot.Curve("EMA loss", steps, ema));
+    LossPlot.write(runDir.resolve(RunLayout.LOSS_PNG), "Training loss over time",
+        new LossPlot.Curve("EMA loss", steps, ema));
   }
 
   /** The tutorial's first figure: the first nine training images in a 3x3 grid. */

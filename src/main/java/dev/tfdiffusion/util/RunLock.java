@@ -1,6 +1,7 @@
 package dev.tfdiffusion.util;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,7 +21,6 @@ import java.util.Optional;
  * The lock file holds the holder's details, so a refused second writer can name it.
  */
 public final class RunLock implements AutoCloseable {
-  public static final String FILE = ".tf-diffusion.lock";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final DateTimeFormatter SINCE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
       .withZone(ZoneOffset.UTC);
@@ -53,7 +53,7 @@ public final class RunLock implements AutoCloseable {
     } catch (IOException e) {
       throw new UserError("Cannot create folder " + folder + ": " + e.getMessage() + ".");
     }
-    Path file = folder.resolve(FILE);
+    Path file = folder.resolve(RunLayout.LOCK);
     Optional<LockFile> lock;
     try {
       lock = LockFile.tryExclusive(file);

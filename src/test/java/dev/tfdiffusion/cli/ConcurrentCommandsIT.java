@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.ChildProcess;
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainLog;
 import java.io.IOException;
@@ -41,7 +42,7 @@ class ConcurrentCommandsIT {
   }
 
   private static void assertWholeRun(Path run, int steps) throws IOException {
-    List<TrainLog.Row> rows = TrainLog.read(run.resolve(TrainLog.FILE));
+    List<TrainLog.Row> rows = TrainLog.read(run.resolve(RunLayout.TRAIN_LOG));
     assertEquals(steps, rows.size(), "one log row per step");
     for (int i = 0; i < steps; i++) {
       assertEquals(i, rows.get(i).step());

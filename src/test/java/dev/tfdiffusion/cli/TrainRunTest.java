@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainLog;
@@ -43,7 +44,7 @@ class TrainRunTest {
   }
 
   static List<TrainLog.Row> log(Path run) throws IOException {
-    return TrainLog.read(run.resolve(TrainLog.FILE));
+    return TrainLog.read(run.resolve(RunLayout.TRAIN_LOG));
   }
 
   static double[] losses(Path run) throws IOException {

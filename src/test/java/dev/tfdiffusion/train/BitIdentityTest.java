@@ -2,6 +2,7 @@ package dev.tfdiffusion.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.cli.Main;
 import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.SavedModelSampler;
@@ -75,13 +76,13 @@ class BitIdentityTest {
   }
 
   private static void record(List<String> lines, String name, Path run) throws IOException {
-    for (TrainLog.Row r : TrainLog.read(run.resolve(TrainLog.FILE))) {
+    for (TrainLog.Row r : TrainLog.read(run.resolve(RunLayout.TRAIN_LOG))) {
       lines.add(name + " step " + r.step() + " loss " + hex(r.loss()) + " ema_loss " + hex(r.emaLoss())
           + " grad_norm " + hex(r.gradNorm()) + " main " + hex(r.mainLoss()) + " penalty " + hex(r.penalty())
           + " lr " + hex(r.learningRate()));
     }
     Path events;
-    try (Stream<Path> files = Files.list(run.resolve(Summaries.DIR))) {
+    try (Stream<Path> files = Files.list(run.resolve(RunLayout.TENSORBOARD))) {
       events = files.filter(f -> f.getFileName().toString().startsWith("events.out.tfevents.")).findFirst()
           .orElseThrow();
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.cli.Main;
 import dev.tfdiffusion.util.FileTrees;
@@ -86,7 +87,7 @@ class CheckpointBehaviourTest {
   }
 
   private static List<TrainLog.Row> log(Path run) throws IOException {
-    return TrainLog.read(run.resolve(TrainLog.FILE));
+    return TrainLog.read(run.resolve(RunLayout.TRAIN_LOG));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.FileSnapshot;
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.cli.Main;
 import java.io.PrintWriter;
@@ -66,7 +67,7 @@ class DivergenceTest {
       assertFalse(Files.exists(run.resolve(absent)), absent);
     }
     // the log keeps the good step and names the diverged one; the checkpoint's state is the good step's
-    List<TrainLog.Row> rows = TrainLog.read(run.resolve(TrainLog.FILE));
+    List<TrainLog.Row> rows = TrainLog.read(run.resolve(RunLayout.TRAIN_LOG));
     assertEquals(List.of(0L, 1L), rows.stream().map(TrainLog.Row::step).toList());
     assertTrue(Double.isFinite(rows.get(0).loss()));
     assertTrue(Double.isNaN(rows.get(1).loss()));
@@ -79,7 +80,7 @@ class DivergenceTest {
     StringWriter first = new StringWriter();
     assertEquals(0, train(first, with(DIVERGING, "--out", run.toString(), "--stop-after", "1")), first.toString());
     FileSnapshot before = FileSnapshot.of(run);
-    List<String> logBefore = Files.readAllLines(run.resolve(TrainLog.FILE));
+    List<String> logBefore = Files.readAllLines(run.resolve(RunLayout.TRAIN_LOG));
 
     StringWriter err = new StringWriter();
     assertEquals(1, train(err, "train", "--resume", run.toString(), "--quiet"));
@@ -89,12 +90,12 @@ class DivergenceTest {
     // only the log (one row for the diverged step) and TensorBoard's events (written inside the step) change
     SortedSet<String> changed = before.changedSince();
     for (String path : changed) {
-      assertTrue(path.equals(".") || path.equals(TrainLog.FILE) || path.equals(Summaries.DIR)
-          || path.startsWith(Summaries.DIR + "/"), "the diverged step changed " + path + " (all changes: " + changed
-          + ")");
+      assertTrue(path.equals(".") || path.equals(RunLayout.TRAIN_LOG) || path.equals(RunLayout.TENSORBOARD)
+          || path.startsWith(RunLayout.TENSORBOARD + "/"), "the diverged step changed " + path + " (all changes: "
+          + changed + ")");
     }
-    assertTrue(changed.contains(TrainLog.FILE), "the log names the diverged step");
-    List<String> logAfter = Files.readAllLines(run.resolve(TrainLog.FILE));
+    assertTrue(changed.contains(RunLayout.TRAIN_LOG), "the log names the diverged step");
+    List<String> logAfter = Files.readAllLines(run.resolve(RunLayout.TRAIN_LOG));
     assertEquals(logBefore, logAfter.subList(0, logBefore.size()), "the good rows are kept");
     assertEquals(logBefore.size() + 1, logAfter.size());
     assertTrue(logAfter.get(logAfter.size() - 1).startsWith("1,NaN,"), logAfter.get(logAfter.size() - 1));

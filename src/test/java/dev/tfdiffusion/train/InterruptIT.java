@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.ChildProcess;
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -101,7 +102,7 @@ class InterruptIT {
     assertEquals(expectedCode, p.exitValue(), text);
 
     Path run = dir.resolve("run");
-    List<TrainLog.Row> rows = TrainLog.read(run.resolve(TrainLog.FILE));
+    List<TrainLog.Row> rows = TrainLog.read(run.resolve(RunLayout.TRAIN_LOG));
     assertTrue(rows.size() >= 1, text);
     for (int i = 0; i < rows.size(); i++) {
       assertEquals(i, rows.get(i).step(), "log row " + i);

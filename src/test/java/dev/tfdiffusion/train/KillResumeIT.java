@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.ChildProcess;
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.util.FileTrees;
 import java.io.IOException;
@@ -171,8 +172,8 @@ class KillResumeIT {
     assertFalse(halfWritten(run), "the resumed run removes what a killed checkpoint left");
     newestGoodStep(run);
 
-    List<TrainLog.Row> expected = TrainLog.read(dir.resolve("reference").resolve(TrainLog.FILE));
-    List<TrainLog.Row> actual = TrainLog.read(run.resolve(TrainLog.FILE));
+    List<TrainLog.Row> expected = TrainLog.read(dir.resolve("reference").resolve(RunLayout.TRAIN_LOG));
+    List<TrainLog.Row> actual = TrainLog.read(run.resolve(RunLayout.TRAIN_LOG));
     assertEquals(STEPS, expected.size());
     assertEquals(expected.size(), actual.size());
     for (int i = 0; i < expected.size(); i++) {

@@ -3,6 +3,7 @@ package dev.tfdiffusion.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.cli.Main;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -101,7 +102,7 @@ class TensorBoardTest {
     for (String tag : List.of("loss", "ema_loss", "main_loss", "penalty", "learning_rate", "grad_norm")) {
       assertEquals(new TreeSet<>(List.of(0L, 1L, 2L, 3L, 4L, 5L)), steps.get(tag), tag);
     }
-    List<TrainLog.Row> log = TrainLog.read(run.resolve(TrainLog.FILE));
+    List<TrainLog.Row> log = TrainLog.read(run.resolve(RunLayout.TRAIN_LOG));
     for (TrainLog.Row r : log) {
       assertEquals((float) r.loss(), losses.get(r.step()), "loss at step " + r.step());
     }

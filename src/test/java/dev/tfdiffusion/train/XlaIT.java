@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.ChildProcess;
+import dev.tfdiffusion.RunLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,8 +73,8 @@ class XlaIT {
       assertEquals(List.of(), files.toList(), "--xla off compiled with XLA");
     }
 
-    List<TrainLog.Row> xla = TrainLog.read(dir.resolve("on").resolve(TrainLog.FILE));
-    List<TrainLog.Row> plain = TrainLog.read(dir.resolve("off").resolve(TrainLog.FILE));
+    List<TrainLog.Row> xla = TrainLog.read(dir.resolve("on").resolve(RunLayout.TRAIN_LOG));
+    List<TrainLog.Row> plain = TrainLog.read(dir.resolve("off").resolve(RunLayout.TRAIN_LOG));
     assertEquals(3, xla.size());
     assertEquals(3, plain.size());
     for (int i = 0; i < 3; i++) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ class RunLockTest {
       UserError e = assertThrows(UserError.class, () -> RunLock.acquire(run, "tf-diffusion train --resume run"));
       assertEquals(run + " is in use by this process; wait for it to end or stop it, then try again.", e.getMessage());
       assertEquals(1, e.exitCode());
-      RunLock.Holder holder = new ObjectMapper().readValue(Files.readString(run.resolve(RunLock.FILE)),
+      RunLock.Holder holder = new ObjectMapper().readValue(Files.readString(run.resolve(RunLayout.LOCK)),
           RunLock.Holder.class);
       assertEquals(ProcessHandle.current().pid(), holder.pid());
       assertEquals("tf-diffusion train --out run", holder.command());
@@ -33,7 +34,7 @@ class RunLockTest {
           + ", 'tf-diffusion train --out run', since 20"), holder.describe());
     }
     try (RunLock again = RunLock.acquire(run, "tf-diffusion train --resume run")) {
-      assertTrue(Files.readString(run.resolve(RunLock.FILE)).contains("--resume"), "the new holder's details");
+      assertTrue(Files.readString(run.resolve(RunLayout.LOCK)).contains("--resume"), "the new holder's details");
     }
   }
 
