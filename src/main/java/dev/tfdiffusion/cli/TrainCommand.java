@@ -6,6 +6,7 @@ import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;
+import dev.tfdiffusion.train.Placement;
 import dev.tfdiffusion.train.Trainer;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.RunLock;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -75,6 +77,12 @@ public final class TrainCommand implements Callable<Integer> {
   @Mixin
   CommonOptions.XlaSwitch xla;
 
+  @Option(names = "--devices", paramLabel = "N|auto", converter = DeviceCount.class,
+      description = "Split each step's batch over N devices (data-parallel towers whose gradients are averaged): "
+          + "GPUs 0..N-1 when TensorFlow sees them, else N virtual CPU devices (for testing: they share the CPU). "
+          + "auto: every GPU, or 1 without GPUs (default: auto). A checkpoint resumes on any number of devices.")
+  int devices;
+
   @Option(names = "--quiet", description = "Print nothing but errors.")
   boolean quiet;
 
@@ -99,7 +107,8 @@ public final class TrainCommand implements Callable<Integer> {
       requireRun(resume);
       try (RunLock lock = RunLock.acquire(resume, CommonOptions.typed(spec))) {
         TrainConfig config = TrainConfig.read(resume.resolve(RunLayout.CONFIG)).validate();
-        return train(config, TrainingData.load(config), resume);
+        Images.Split data = TrainingData.load(config);
+        return train(config, data, placement(config, data), resume);
       }
     }
     if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
@@ -116,15 +125,50 @@ public final class TrainCommand implements Callable<Integer> {
     requireNewRunDir(runDir);
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
     Images.Split data = TrainingData.load(config);
+    Placement placement = placement(config, data);
     try (RunLock lock = prepareNewRunDir(runDir)) {
-      return train(config, data, runDir);
+      return train(config, data, placement, runDir);
+    }
+  }
+
+  /** The towers' devices; each needs at least one image of the step's batch. */
+  private Placement placement(TrainConfig config, Images.Split data) {
+    if (devices == 1) {
+      return Placement.SINGLE;
+    }
+    int gpus = (int) Devices.list().stream().filter(d -> d.type().equals("GPU")).count();
+    Placement placement = Placement.of(devices, gpus);
+    int batch = config.batchSize() == 0 ? data.train().count() : config.batchSize();
+    if (placement.devices() > batch) {
+      throw UserError.usage("--devices " + placement.devices() + " is more than the " + batch + " images of a step; "
+          + "use at most " + batch + ".");
+    }
+    return placement;
+  }
+
+  /** {@code --devices}: a positive number, or auto (0). */
+  static final class DeviceCount implements CommandLine.ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      if (value.equals("auto")) {
+        return 0;
+      }
+      try {
+        int n = Integer.parseInt(value);
+        if (n >= 1) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // below
+      }
+      throw new CommandLine.TypeConversionException("expected a positive number or auto, got '" + value + "'.");
     }
   }
 
   /** The run itself, under the run folder's lock. */
-  private int train(TrainConfig config, Images.Split data, Path runDir) throws IOException {
+  private int train(TrainConfig config, Images.Split data, Placement placement, Path runDir) throws IOException {
     Trainer trainer = new Trainer(config, new Trainer.Options(runDir, resume != null, stopAfter,
-        System.console() != null, quiet, xla.resolve(), Versions.all()), System.out);
+        System.console() != null, quiet, xla.resolve(), Versions.all(), placement), System.out);
     CountDownLatch done = trainer.installInterruptHandler();
     Trainer.Outcome outcome;
     try {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -25,6 +26,8 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.RunMetadata;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
@@ -72,6 +75,15 @@ public final class TrainGraph implements AutoCloseable {
    */
   public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig,
                     java.nio.file.Path tensorboard) {
+    this(config, trainImages, height, width, sessionConfig, tensorboard, List.of());
+  }
+
+  /**
+   * @param towers the devices of data-parallel towers ({@link Towers}); none or one computes the loss and its
+   *     gradients inline, on the default device
+   */
+  public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig,
+                    java.nio.file.Path tensorboard, List<DeviceSpec> towers) {
     Ops tf = Ops.create(graph);
     int batch = config.batchSize() == 0 || config.batchSize() >= trainImages ? trainImages : config.batchSize();
     UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
@@ -92,17 +104,28 @@ public final class TrainGraph implements AutoCloseable {
     store = new VariableStore<>(tf.withSubScope("model"), TFloat32.class, config.seed());
     Layers<TFloat32> layers = new Layers<>(tf.withSubScope("model"), TFloat32.class, store);
     GaussianDiffusion diffusion = GaussianDiffusion.of(config, BetaSchedule.CLIPPED_COSINE);
-    DiffusionLoss.Terms<TFloat32> loss = DiffusionLoss.build(layers, net, diffusion, draws.x0(), draws.t(),
-        draws.noise(), config.penaltyWeight());
+    DiffusionLoss.Terms<TFloat32> loss;
+    Towers.Combined parallel = null;
+    if (towers.size() <= 1) {
+      loss = DiffusionLoss.build(layers, net, diffusion, draws.x0(), draws.t(), draws.noise(),
+          config.penaltyWeight());
+    } else {
+      // the weights are created by a forward pass on the default device that never runs; the towers read them
+      Ops shapes = tf.withSubScope("weights");
+      net.apply(layers, shapes.placeholder(TFloat32.class, Placeholder.shape(Shape.of(1, height, width, 1))),
+          shapes.placeholder(TInt32.class, Placeholder.shape(Shape.of(1))));
+      parallel = Towers.build(graph, tf, net, diffusion, config.penaltyWeight(), store.params(),
+          trainable(config, store.params()), draws, towers);
+      loss = parallel.terms();
+    }
     noisy = loss.noisy();
     timesteps = draws.t();
     prediction = loss.prediction();
-    // --freeze-blocks: train only what the tutorial's optimizer sees; the blocks keep their initial values
-    trained = store.params().stream().filter(p -> !config.freezeBlocks() || p.trainedByTheTutorial()).toList();
+    trained = trainable(config, store.params());
     AdamW adamw = new AdamW(tf, trained, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon(),
         config.weightDecay());
     WeightAverage ema = config.emaDecay() > 0 ? new WeightAverage(tf, trained, config.emaDecay()) : null;
-    rawGradients = gradients(layers, loss.total(), trained);
+    rawGradients = parallel != null ? parallel.gradients() : gradients(layers, loss.total(), trained);
 
     // ---- clipping, schedule, loss average, metrics, then the updates ----
     Optimization o = optimization(tf.withSubScope("optimize"), config, rawGradients, stepF);
@@ -130,6 +153,11 @@ public final class TrainGraph implements AutoCloseable {
     if (summaries != null) {
       summaries.open(session, tensorboard.toAbsolutePath().toString());
     }
+  }
+
+  /** --freeze-blocks: train only what the tutorial's optimizer sees; the blocks keep their initial values. */
+  private static List<Param<TFloat32>> trainable(TrainConfig config, List<Param<TFloat32>> params) {
+    return params.stream().filter(p -> !config.freezeBlocks() || p.trainedByTheTutorial()).toList();
   }
 
   /** d loss / d weight for each trained weight (before clipping); every weight must reach the loss. */
@@ -225,6 +253,14 @@ public final class TrainGraph implements AutoCloseable {
       double[] out = new double[(int) m.size()];
       m.copyTo(DataBuffers.of(out, false, false));
       return StepMetrics.unpack(out);
+    }
+  }
+
+  /** Runs one training step with the partition graphs recorded: where every op ran (for placement tests). */
+  RunMetadata traceStep() {
+    RunOptions traced = RunOptions.newBuilder().setOutputPartitionGraphs(true).build();
+    try (Result r = session.runner().addTarget(trainStep).fetch(metrics).setOptions(traced).runAndFetchMetadata()) {
+      return r.getMetadata().orElseThrow();
     }
   }
 

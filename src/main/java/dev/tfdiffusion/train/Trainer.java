@@ -32,7 +32,13 @@ public final class Trainer {
 
   /** Everything about a run that is not a hyperparameter. */
   public record Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet, boolean xla,
-                        Map<String, String> versions) {}
+                        Map<String, String> versions, Placement placement) {
+    /** On one device. */
+    public Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet, boolean xla,
+                   Map<String, String> versions) {
+      this(runDir, resume, stopAfter, terminal, quiet, xla, versions, Placement.SINGLE);
+    }
+  }
 
   private final TrainConfig config;
   private final Options options;
@@ -86,12 +92,15 @@ public final class Trainer {
     long lastStep = Math.min(config.steps(), options.stopAfter() > 0 ? options.stopAfter() : config.steps());
 
     long buildStart = System.nanoTime();
-    say(String.format("Training %s: %d images of %s, %dx%d, features %d, steps %d%s -> %s", config.preset(),
+    Placement placement = options.placement();
+    say(String.format("Training %s: %d images of %s, %dx%d, features %d, steps %d%s%s -> %s", config.preset(),
         train.count(), config.digitLabel() < 0 ? "all digits" : "digit " + config.digit(), train.height(),
         train.width(), config.features(), config.steps(),
+        placement.devices() > 1 ? ", " + placement.devices() + " devices" : "",
         firstStep > 0 ? ", resuming at step " + firstStep : "", runDir));
     try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
-             SessionOptions.create(options.xla()), runDir.resolve(RunLayout.TENSORBOARD));
+             SessionOptions.create(options.xla(), placement.virtualCpus()), runDir.resolve(RunLayout.TENSORBOARD),
+             placement.towers());
          TrainLog log = new TrainLog(runDir, firstStep);
          Progress progress = new Progress(out, options.terminal(), options.quiet(), firstStep, config.steps(),
              Duration.ofMillis((long) (spentBefore * 1000)))) {

@@ -14,7 +14,15 @@ public final class SessionOptions {
   private SessionOptions() {}
 
   public static ConfigProto create(boolean xla) {
+    return create(xla, 0);
+  }
+
+  /** As {@link #create(boolean)}, with {@code virtualCpus} CPU devices in the session when positive. */
+  public static ConfigProto create(boolean xla, int virtualCpus) {
     ConfigProto.Builder b = ConfigProto.newBuilder().setAllowSoftPlacement(true);
+    if (virtualCpus > 0) {
+      b.putDeviceCount("CPU", virtualCpus);
+    }
     if (xla) {
       b.setGraphOptions(GraphOptions.newBuilder().setOptimizerOptions(OptimizerOptions.newBuilder()
           .setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
