@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code plot-loss}: several runs' EMA loss on one log-scale chart, optionally beside a reference curve. */
 @Command(name = "plot-loss", mixinStandardHelpOptions = true,
@@ -45,12 +47,32 @@ public final class PlotLossCommand implements Callable<Integer> {
   @Mixin
   CommonOptions.Verbose verbose;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
+    if (names.size() > runs.size()) {
+      throw UserError.usage("--name is given " + names.size() + " times for " + runs.size() + " --run folder"
+          + (runs.size() == 1 ? "" : "s") + "; give at most one label per run, in order.");
+    }
+    if (reference == null && spec.commandLine().getParseResult().hasMatchedOption("--reference-name")) {
+      throw UserError.usage("--reference-name labels the --reference curve; add --reference FILE.csv or drop "
+          + "--reference-name.");
+    }
+    for (long step : at) {
+      if (step < 0) {
+        throw UserError.usage("--at takes steps of 0 or more, got " + step + ".");
+      }
+    }
+    OutputPaths.requireCreatable(out);
     SampleFiles.checkWritable(overwrite, out);
     List<LossPlot.Curve> curves = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
       Path log = runs.get(i).resolve(TrainLog.FILE);
+      if (!Files.exists(runs.get(i))) {
+        throw new UserError("Run folder " + runs.get(i) + " does not exist.");
+      }
       if (!Files.isRegularFile(log)) {
         throw new UserError(runs.get(i) + " has no " + TrainLog.FILE + ".");
       }
@@ -62,6 +84,7 @@ public final class PlotLossCommand implements Callable<Integer> {
     if (reference != null) {
       curves.add(readReference(reference, referenceName));
     }
+    OutputPaths.createParents(out);
     LossPlot.write(out, "EMA loss", curves.toArray(new LossPlot.Curve[0]));
     StringBuilder header = new StringBuilder(String.format("%-8s", "step"));
     curves.forEach(c -> header.append(String.format(" %14s", c.name())));
@@ -79,6 +102,9 @@ public final class PlotLossCommand implements Callable<Integer> {
   }
 
   private static LossPlot.Curve readReference(Path file, String name) throws IOException {
+    if (Files.isDirectory(file)) {
+      throw new UserError("Reference curve " + file + " is a folder, not a CSV file.");
+    }
     if (!Files.isRegularFile(file)) {
       throw new UserError("Reference curve " + file + " does not exist.");
     }

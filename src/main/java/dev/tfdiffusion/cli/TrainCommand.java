@@ -5,6 +5,7 @@ import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;
+import dev.tfdiffusion.model.MemoryEstimate;
 import dev.tfdiffusion.train.Trainer;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.RunLock;
@@ -166,7 +167,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (stopAfter < 0) {
+    if (stopAfter < 0 || (stopAfter == 0 && spec.commandLine().getParseResult().hasMatchedOption("--stop-after"))) {
       throw UserError.usage("--stop-after must be positive, got " + stopAfter + ".");
     }
     Map<String, Object> overrides = configOverrides();
@@ -179,7 +180,7 @@ public final class TrainCommand implements Callable<Integer> {
       requireRun(resume);
       try (RunLock lock = RunLock.acquire(resume, CommonOptions.typed(spec))) {
         TrainConfig config = TrainConfig.read(resume.resolve(Trainer.CONFIG)).validate();
-        return train(config, TrainingData.load(config), resume);
+        return train(config, TrainingData.load(config, fits(config)), resume);
       }
     }
     if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
@@ -194,10 +195,23 @@ public final class TrainCommand implements Callable<Integer> {
     Path runDir = out != null ? out : defaultRunDir(config);
     requireNewRunDir(runDir);
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
-    Images.Split data = TrainingData.load(config);
+    Images.Split data = TrainingData.load(config, fits(config));
     try (RunLock lock = prepareNewRunDir(runDir)) {
       return train(config, data, runDir);
     }
+  }
+
+  /**
+   * Refuses, before anything is written or resized, a model, image size or batch whose training step cannot fit in
+   * memory.
+   */
+  static TrainingData.SizeCheck fits(TrainConfig config) {
+    return (train, test, height, width) -> {
+      MemoryEstimate.requireImagesFit(train + test, height, width, Runtime.getRuntime().maxMemory());
+      MemoryEstimate.requireTrainingFits(config.features(), config.timeEmbedding(), height, width,
+          config.batchSize() == 0 ? train : config.batchSize(), "--batch-size", train + test,
+          MemoryEstimate.nativeLimit());
+    };
   }
 
   /** The run itself, under the run folder's lock. */
@@ -299,6 +313,7 @@ public final class TrainCommand implements Callable<Integer> {
       throw UserError.usage("--out " + runDir + " is a file, not a folder.");
     }
     if (!Files.isDirectory(runDir)) {
+      OutputPaths.requireCreatable("run folder ", runDir);
       return;
     }
     boolean isRun = Files.exists(runDir.resolve(Trainer.CONFIG));
