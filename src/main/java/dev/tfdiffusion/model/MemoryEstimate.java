@@ -12,16 +12,21 @@ import java.util.function.IntToDoubleFunction;
  * <p>Training keeps, in float32 tensors: the weights, their moving average, Adam's two moments and the gradient (five
  * copies of every parameter, {@link #TRAIN_STATE_COPIES}); the training images (on the Java heap and in a graph
  * variable); and the activations of a step. A step with the gradient penalty keeps the forward activations and those
- * of the input gradient for the second-order backward pass: measured peak resident memory (features 4, 32x32 and
- * 64x64 images) is 1.5 to 1.8 times {@link #activationFloats} per image, so the estimate takes {@link #TRAIN_PASSES}
- * = 2. TensorFlow allocates these outside the Java heap, so the limit is the machine's physical memory (the container's
+ * of the input gradient for the second-order backward pass. Fitted to the peak resident memory of one-step runs
+ * (features 4 at 32x32 and 64x64, features 2 at 128x128, batches 8 to 172), a training image costs about 1.6 times its
+ * forward pass's convolution-side floats ({@link #convolutionFloats}) and 3.7 times its attention scores
+ * ({@link #attentionFloats}); the estimate takes {@link #TRAIN_CONV_COPIES} = 2 and {@link #TRAIN_ATTENTION_COPIES}
+ * = 4.5, to err on the side of refusing (a 512x512 run the fit puts at 22 GB was killed by the kernel at 20 GB).
+ * TensorFlow allocates these outside the Java heap, so the limit is the machine's physical memory (the container's
  * limit where there is one), less {@link #RUNTIME_BYTES} for the JVM and TensorFlow themselves.
  */
 public final class MemoryEstimate {
   /** Weights, their moving average, Adam's first and second moments, the gradient. */
   public static final int TRAIN_STATE_COPIES = 5;
-  /** Activations kept per image by a training step, in multiples of one forward pass's. */
-  public static final double TRAIN_PASSES = 2;
+  /** Convolution-side activations kept per image by a training step, in multiples of one forward pass's. */
+  public static final double TRAIN_CONV_COPIES = 2;
+  /** Attention-score activations kept per image by a training step, in multiples of one forward pass's. */
+  public static final double TRAIN_ATTENTION_COPIES = 4.5;
   /** The JVM, TensorFlow's libraries and the graph: about 0.9 GB measured for a features-4 run. */
   public static final long RUNTIME_BYTES = 1L << 30;
   /** Tensors of one residual block, in multiples of its output: convs, shortcut, LayerNorm and GELU intermediates. */
@@ -51,15 +56,26 @@ public final class MemoryEstimate {
     return 3 * (c * c + c);
   }
 
-  /**
-   * Floats of the tensors one forward pass computes per image: each residual block's intermediates, the attention
-   * scores (quadratic in the positions of their level), the skip concatenations and the time projections.
-   */
+  /** Floats of the tensors one forward pass computes per image: {@link #convolutionFloats} + {@link #attentionFloats}. */
   public static double activationFloats(double features, int height, int width) {
-    double[] s = new double[5]; // positions per level: ceil(h / 2^l) x ceil(w / 2^l)
+    return convolutionFloats(features, height, width) + attentionFloats(height, width);
+  }
+
+  /** Positions per level: ceil(h / 2^l) x ceil(w / 2^l) for l = 0..4. */
+  private static double[] positions(int height, int width) {
+    double[] s = new double[5];
     for (int l = 0; l < 5; l++) {
       s[l] = Math.ceil(height / Math.pow(2, l)) * Math.ceil(width / Math.pow(2, l));
     }
+    return s;
+  }
+
+  /**
+   * Floats per image of everything but the attention scores: each residual block's intermediates, the skip
+   * concatenations, the time projections, the attention's queries, keys, values and output, the final layers.
+   */
+  public static double convolutionFloats(double features, int height, int width) {
+    double[] s = positions(height, width);
     double f = features;
     double a = 0;
     for (int l = 0; l < 4; l++) {
@@ -70,10 +86,19 @@ public final class MemoryEstimate {
     }
     a += 2 * RESIDUAL_TENSORS * s[4] * 16 * f; // bridge_down, bridge_up
     for (int l = 2; l < 5; l++) {
-      double c = f * Math.pow(2, l);
-      a += 6 * s[l] * c + 3 * s[l] * s[l]; // q, k, v, output; scores, their softmax
+      a += 6 * s[l] * f * Math.pow(2, l); // q, k, v, output
     }
     a += 15 * s[0] * f + s[0]; // final norm, GELU, conv
+    return a;
+  }
+
+  /** Floats per image of the attention scores (scaled scores, softmax): quadratic in the positions of each level. */
+  public static double attentionFloats(int height, int width) {
+    double[] s = positions(height, width);
+    double a = 0;
+    for (int l = 2; l < 5; l++) {
+      a += 3 * s[l] * s[l];
+    }
     return a;
   }
 
@@ -81,7 +106,8 @@ public final class MemoryEstimate {
   public static double trainingBytes(int features, int timeEmbedding, int height, int width, int batch,
                                      int images) {
     return stateBytes(features, timeEmbedding) + 8.0 * images * height * width
-        + 4 * TRAIN_PASSES * batch * activationFloats(features, height, width);
+        + 4.0 * batch * (TRAIN_CONV_COPIES * convolutionFloats(features, height, width)
+        + TRAIN_ATTENTION_COPIES * attentionFloats(height, width));
   }
 
   /** The weights and their optimizer state alone. */

@@ -457,8 +457,11 @@ class OptionSweepTest {
 
   /** Every option (and positional parameter) of the root command and every subcommand, from picocli's model. */
   private static Map<String, ArgSpec> arguments() {
+    return arguments(new CommandLine(new Main()));
+  }
+
+  private static Map<String, ArgSpec> arguments(CommandLine root) {
     Map<String, ArgSpec> all = new LinkedHashMap<>();
-    CommandLine root = new CommandLine(new Main());
     List<CommandSpec> commands = new ArrayList<>();
     commands.add(root.getCommandSpec());
     root.getSubcommands().values().forEach(sub -> commands.add(sub.getCommandSpec()));
@@ -498,6 +501,17 @@ class OptionSweepTest {
         assertFalse(cases(e.getKey(), arg).isEmpty(), e.getKey() + " has no cases");
       }
     }
+  }
+
+  /** The check above, on a command line with one option more: it names the option that has no row. */
+  @Test
+  void anOptionWithoutARowIsFound() {
+    CommandLine root = new CommandLine(new Main());
+    root.getSubcommands().get("sample").getCommandSpec()
+        .addOption(OptionSpec.builder("--new-option").type(int.class).build());
+    Set<String> missing = new TreeSet<>(arguments(root).keySet());
+    missing.removeAll(TABLE.keySet());
+    assertEquals(Set.of("sample --new-option"), missing);
   }
 
   private static void assertTestExists(String option, String coveredBy) {
