@@ -3,6 +3,8 @@ package dev.tfdiffusion.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.bench.Benchmark;
+import dev.tfdiffusion.config.Presets;
+import dev.tfdiffusion.model.MemoryEstimate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,10 @@ import picocli.CommandLine.Option;
         + "object: device, features, batch, build_s, first_step_s, train_step_ms_median/min/max, useful_gflops "
         + "(from the analytic FLOP count that summary prints), sample_1000_ms (for --sample-images), peak_rss_mb, ..."})
 public final class BenchCommand implements Callable<Integer> {
+  /** The timings are kept in an array: a million steps is days of timing already. */
+  static final int MAX_STEPS = 1_000_000;
+  private static final int TIME_EMBEDDING = Presets.quick().timeEmbedding();
+
   @Option(names = "--features", paramLabel = "N", description = "U-Net base width (default: ${DEFAULT-VALUE}).")
   int features = 16;
 
@@ -41,13 +47,23 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (features <= 0 || steps <= 0 || sampleImages <= 0) {
-      throw UserError.usage("--features, --steps and --sample-images must be positive.");
+    for (String option : new String[] {"--features", "--sample-images"}) {
+      int value = option.equals("--features") ? features : sampleImages;
+      if (value <= 0) {
+        throw UserError.usage(option + " must be positive, got " + value + ".");
+      }
+    }
+    if (steps <= 0 || steps > MAX_STEPS) {
+      throw UserError.usage("--steps must be between 1 and " + MAX_STEPS + ", got " + steps + ".");
     }
     if (batch <= 0 || batch > 1700) {
       throw UserError.usage("--batch must be between 1 and 1700 (the training images of all digits), got " + batch
           + ".");
     }
+    // bench trains on the bundled 8x8 digits (all 1797 of them when --batch is above 172)
+    MemoryEstimate.requireTrainingFits(features, TIME_EMBEDDING, 8, 8, batch, "--batch", 1797, MemoryEstimate.nativeLimit());
+    MemoryEstimate.requireInferenceFits("--sample-images", features, TIME_EMBEDDING, 8, 8, sampleImages,
+        MemoryEstimate.nativeLimit());
     boolean compile = xla.resolve();
     System.out.println(new ObjectMapper().writeValueAsString(
         Benchmark.run(features, batch, steps, compile, sampleImages, device())));

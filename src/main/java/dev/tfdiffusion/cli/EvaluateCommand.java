@@ -19,7 +19,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code evaluate}: how good are a model's samples, by an independent digit classifier. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
@@ -57,6 +59,9 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Mixin
   CommonOptions.Verbose verbose;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
     if (count < 2 || count > SampleCommand.MAX_COUNT) {
@@ -65,8 +70,13 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (samplingSteps < 1 || samplingSteps > 1000) {
       throw UserError.usage("--sampling-steps must be between 1 and 1000, got " + samplingSteps + ".");
     }
+    if (!(eta >= 0 && eta <= 1)) {
+      throw UserError.usage("--eta must lie in [0, 1], got " + eta + ".");
+    }
+    SampleCommand.requireDdimFor(spec.commandLine().getParseResult(), samplers);
     SavedModelSampler.requireSavedModelFolder(modelDir);
     Path json = out != null ? out : modelDir.toAbsolutePath().getParent().resolve(RunLayout.EVALUATION_JSON);
+    OutputPaths.requireCreatable(json);
     SampleFiles.checkWritable(overwrite, json);
     Path configFile = modelDir.resolve(RunLayout.CONFIG);
     if (!Files.isRegularFile(configFile)) {
@@ -82,6 +92,7 @@ public final class EvaluateCommand implements Callable<Integer> {
       Evaluation.Report report = Evaluation.run(model, modelDir, config, judge, count, seed, samplers,
           samplingSteps, eta);
       System.out.print(Evaluation.table(report));
+      OutputPaths.createParents(json);
       SampleFiles.writeAtomically(json, new ObjectMapper()
           .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).enable(SerializationFeature.INDENT_OUTPUT)
           .writeValueAsString(report) + "\n");

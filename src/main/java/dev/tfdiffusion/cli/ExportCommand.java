@@ -1,7 +1,10 @@
 package dev.tfdiffusion.cli;
 
 import dev.tfdiffusion.RunLayout;
+import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.export.ModelExport;
+import dev.tfdiffusion.util.FileTrees;
+import java.nio.file.Files;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -36,6 +39,12 @@ public final class ExportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    OutputPaths.requireCreatable(out);
+    // refused here, before the model is built and written to a scratch folder beside --out
+    if (out != null && Files.exists(out) && !Files.isRegularFile(out.resolve("saved_model.pb"))
+        && !FileTrees.isEmptyDirectory(out)) {
+      throw new UserError(out + " exists and is not a SavedModel; choose another --out folder.");
+    }
     try (RunFolders.Located at = RunFolders.locate(checkpoint, System.out);
          // one writer per folder: the folder the model goes into (for the default, the run folder itself)
          RunLock lock = RunLock.acquire(parentOf(target(at)), CommonOptions.typed(spec))) {

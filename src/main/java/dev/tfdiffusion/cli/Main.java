@@ -43,6 +43,14 @@ public final class Main implements Runnable {
     cli.setErr(err);
     cli.setExecutionExceptionHandler(Main::handleFailure);
     cli.setParameterExceptionHandler(Main::handleUsageError);
+    Numbers.register(cli);
+    // every command's --version prints the program's versions (picocli's default for subcommands prints nothing)
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      if (sub.getCommandSpec().optionsMap().containsKey("--version")) {
+        sub.getCommandSpec().versionProvider(cli.getCommandSpec().versionProvider());
+      }
+    }
+    cli.setExecutionStrategy(Main::strict);
     try {
       return cli.execute(args);
     } finally {
@@ -90,9 +98,26 @@ public final class Main implements Runnable {
     }
   }
 
+  /**
+   * picocli lets help commands (help, generate-completion) ignore arguments they do not know; here they are usage
+   * errors as everywhere else, so a mistyped option is never silently dropped.
+   */
+  private static int strict(CommandLine.ParseResult parsed) {
+    CommandLine.ParseResult leaf = parsed;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    if (!leaf.unmatched().isEmpty() && !leaf.commandSpec().parser().unmatchedArgumentsAllowed()) {
+      throw new CommandLine.UnmatchedArgumentException(leaf.commandSpec().commandLine(), leaf.unmatched());
+    }
+    return new CommandLine.RunLast().execute(parsed);
+  }
+
   private static int handleUsageError(CommandLine.ParameterException e, String[] args) {
     PrintWriter err = e.getCommandLine().getErr();
-    err.println(e.getMessage());
+    String message = e.getMessage().strip();
+    // picocli's own sentences ("Missing required option: '--model=DIR'") end without a period
+    err.println(message.endsWith(".") ? message : message + ".");
     CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
     err.println("Run '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the options.");
     err.flush();
@@ -101,7 +126,12 @@ public final class Main implements Runnable {
 
   private static int handleFailure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
     PrintWriter err = cmd.getErr();
-    boolean verbose = parsed.hasMatchedOption("--verbose");
+    // --verbose belongs to the subcommand: look for it in the innermost parse result, not the top-level one
+    CommandLine.ParseResult leaf = parsed;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    boolean verbose = leaf.hasMatchedOption("--verbose");
     if (e instanceof UserError u) {
       err.println(u.getMessage());
       if (verbose && u.getCause() != null) {

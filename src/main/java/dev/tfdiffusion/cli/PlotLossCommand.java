@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code plot-loss}: several runs' EMA loss on one log-scale chart, optionally beside a reference curve. */
 @Command(name = "plot-loss", mixinStandardHelpOptions = true,
@@ -48,12 +50,32 @@ public final class PlotLossCommand implements Callable<Integer> {
   @Mixin
   CommonOptions.Verbose verbose;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
+    if (names.size() > runs.size()) {
+      throw UserError.usage("--name is given " + names.size() + " times for " + runs.size() + " --run folder"
+          + (runs.size() == 1 ? "" : "s") + "; give at most one label per run, in order.");
+    }
+    if (references.isEmpty() && !referenceNames.isEmpty()) {
+      throw UserError.usage("--reference-name labels the --reference curves; add --reference FILE.csv or drop "
+          + "--reference-name.");
+    }
+    for (long step : at) {
+      if (step < 0) {
+        throw UserError.usage("--at takes steps of 0 or more, got " + step + ".");
+      }
+    }
+    OutputPaths.requireCreatable(out);
     SampleFiles.checkWritable(overwrite, out);
     List<LossPlot.Curve> curves = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
       Path log = runs.get(i).resolve(RunLayout.TRAIN_LOG);
+      if (!Files.exists(runs.get(i))) {
+        throw new UserError("Run folder " + runs.get(i) + " does not exist.");
+      }
       if (!Files.isRegularFile(log)) {
         throw new UserError(runs.get(i) + " has no " + RunLayout.TRAIN_LOG + ".");
       }
@@ -66,10 +88,15 @@ public final class PlotLossCommand implements Callable<Integer> {
     for (Path reference : references) {
       referenceCurves.addAll(readReference(reference));
     }
+    if (referenceNames.size() > referenceCurves.size()) {
+      throw UserError.usage("--reference-name gives " + referenceNames.size() + " labels for "
+          + referenceCurves.size() + " reference curve" + (referenceCurves.size() == 1 ? "" : "s") + ".");
+    }
     for (int i = 0; i < referenceCurves.size(); i++) {
       LossPlot.Curve c = referenceCurves.get(i);
       curves.add(i < referenceNames.size() ? new LossPlot.Curve(referenceNames.get(i), c.steps(), c.values()) : c);
     }
+    OutputPaths.createParents(out);
     LossPlot.write(out, "EMA loss", curves.toArray(new LossPlot.Curve[0]));
     StringBuilder header = new StringBuilder(String.format("%-8s", "step"));
     curves.forEach(c -> header.append(String.format(" %14s", c.name())));
@@ -88,6 +115,9 @@ public final class PlotLossCommand implements Callable<Integer> {
 
   /** One curve per value column; the header line names them (a file without one holds 'epoch,ema_loss' rows). */
   private static List<LossPlot.Curve> readReference(Path file) throws IOException {
+    if (Files.isDirectory(file)) {
+      throw new UserError("Reference curve " + file + " is a folder, not a CSV file.");
+    }
     if (!Files.isRegularFile(file)) {
       throw new UserError("Reference curve " + file + " does not exist.");
     }

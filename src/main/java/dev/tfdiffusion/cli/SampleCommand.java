@@ -11,10 +11,15 @@ import dev.tfdiffusion.sample.SavedModelSampler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
+import dev.tfdiffusion.model.MemoryEstimate;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code sample}: images from a SavedModel's signatures alone. */
 @Command(name = "sample", mixinStandardHelpOptions = true,
@@ -71,14 +76,23 @@ public final class SampleCommand implements Callable<Integer> {
   @Mixin
   CommonOptions.Verbose verbose;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
     if (count <= 0 || count > MAX_COUNT) {
       throw UserError.usage("--count must be between 1 and " + MAX_COUNT + ", got " + count + ".");
     }
+    CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
     if (tutorialSampler) {
+      if (parsed.hasMatchedOption("--sampler") && sampler != Sampler.TUTORIAL) {
+        throw UserError.usage("--tutorial-sampler means --sampler tutorial; give one of them, not --sampler "
+            + sampler.label() + " as well.");
+      }
       sampler = Sampler.TUTORIAL;
     }
+    requireDdimFor(parsed, List.of(sampler));
     if (samplingSteps < 1 || samplingSteps > 1000) {
       throw UserError.usage("--sampling-steps must be between 1 and 1000, got " + samplingSteps + ".");
     }
@@ -87,6 +101,8 @@ public final class SampleCommand implements Callable<Integer> {
     }
     Path csv = SampleFiles.csvFor(out);
     Path dir = out.toAbsolutePath().getParent();
+    OutputPaths.requireCreatable(out);
+    OutputPaths.requireCreatable(gif);
     SampleFiles.checkWritable(overwrite, out, csv, gif, figures ? dir.resolve(RunLayout.RECONSTRUCT_PNG) : null,
         figures ? dir.resolve(RunLayout.FORWARD_REVERSE_PNG) : null);
     TrainConfig config = null;
@@ -99,6 +115,7 @@ public final class SampleCommand implements Callable<Integer> {
     }
     SavedModelSampler.requireSavedModelFolder(modelDir);
     try (SavedModelSampler model = SavedModelSampler.open(modelDir, xla.resolve())) {
+      requireSamplesFit(count, model.height(), model.width(), Runtime.getRuntime().maxMemory());
       long start = System.nanoTime();
       float[] noise = model.noise(count, seed);
       float[] images = this.sampler.run(model, noise, seed, samplingSteps, eta);
@@ -108,6 +125,7 @@ public final class SampleCommand implements Callable<Integer> {
       System.out.printf("Wrote %d samples (%s, seed %d) to %s and %s in %.1f s.%n", count,
           sampler.describe(samplingSteps, eta), seed, out, csv, (System.nanoTime() - start) / 1e9);
       if (gif != null) {
+        OutputPaths.createParents(gif);
         // the animation shows the 1000-step trajectory (of the tutorial's sampler if that was chosen)
         Figures.reverseGif(model, gif, noise, seed, 100, sampler.withTrajectory());
         System.out.println("Wrote the reverse process to " + gif + ".");
@@ -119,5 +137,40 @@ public final class SampleCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** --sampling-steps and --eta steer DDIM only: given with other samplers they would be silently ignored. */
+  static void requireDdimFor(CommandLine.ParseResult parsed, List<Sampler> samplers) {
+    if (samplers.contains(Sampler.DDIM)) {
+      return;
+    }
+    for (String option : List.of("--sampling-steps", "--eta")) {
+      if (parsed.hasMatchedOption(option)) {
+        throw UserError.usage(option + " applies to the ddim sampler only; add --sampler ddim or drop " + option
+            + ".");
+      }
+    }
+  }
+
+  /** Java-heap bytes per sampled pixel value: noise and images (4 each), the CSV text while it is built (40). */
+  static final int HEAP_BYTES_PER_VALUE = 48;
+
+  /**
+   * Refuses a --count whose images and their CSV text cannot be held in the Java heap ({@code maxHeap}), or whose
+   * values exceed a Java array, saying how many would fit.
+   */
+  static void requireSamplesFit(int count, int height, int width, long maxHeap) {
+    long values = (long) count * height * width;
+    double need = (double) values * HEAP_BYTES_PER_VALUE;
+    long perImage = (long) height * width;
+    long maxByArray = (Integer.MAX_VALUE - 8) / perImage;
+    long maxByHeap = (long) (maxHeap / ((double) perImage * HEAP_BYTES_PER_VALUE));
+    long max = Math.min(maxByArray, maxByHeap);
+    if (count <= max) {
+      return;
+    }
+    throw UserError.usage("--count " + count + " needs about " + MemoryEstimate.bytes(need) + " of Java heap for "
+        + height + "x" + width + " images and their CSV; this JVM may use " + MemoryEstimate.bytes(maxHeap)
+        + (max >= 1 ? " (use at most --count " + max + ", or run java with a larger -Xmx)." : "."));
   }
 }

@@ -2,6 +2,7 @@ package dev.tfdiffusion.cli;
 
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.Presets;
+import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.model.ModelSummary;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,6 +13,9 @@ import picocli.CommandLine.Option;
 @Command(name = "summary", mixinStandardHelpOptions = true,
     description = "Prints the U-Net's blocks with output shapes and parameter counts (like Keras' model.summary()).")
 public final class SummaryCommand implements Callable<Integer> {
+  /** Widest --features and --time-embedding summary describes. */
+  static final int MAX_WIDTH = 100_000;
+
   @Option(names = "--features", paramLabel = "N",
       description = "U-Net base width (default: the default preset's, ${DEFAULT-VALUE}).")
   int features = Presets.named(Presets.DEFAULT).features();
@@ -27,8 +31,17 @@ public final class SummaryCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (features <= 0 || imageSize <= 0 || timeEmbedding < 4 || timeEmbedding % 2 != 0) {
-      throw UserError.usage("--features and --image-size must be positive and --time-embedding even and at least 4.");
+    // the counts are exact longs: these bounds keep them (and TensorFlow's shapes) from overflowing
+    if (features < 1 || features > MAX_WIDTH) {
+      throw UserError.usage("--features must be between 1 and " + MAX_WIDTH + ", got " + features + ".");
+    }
+    if (timeEmbedding < 4 || timeEmbedding % 2 != 0 || timeEmbedding > MAX_WIDTH) {
+      throw UserError.usage("--time-embedding must be an even number between 4 and " + MAX_WIDTH + ", got "
+          + timeEmbedding + ".");
+    }
+    if (imageSize < 2 || imageSize > TrainConfig.MAX_IMAGE_SIZE) {
+      throw UserError.usage("--image-size must be between 2 and " + TrainConfig.MAX_IMAGE_SIZE + ", got " + imageSize
+          + ".");
     }
     System.out.print(ModelSummary.of(features, timeEmbedding, imageSize, imageSize).table());
     return 0;

@@ -6,6 +6,7 @@ import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;
+import dev.tfdiffusion.model.MemoryEstimate;
 import dev.tfdiffusion.train.Placement;
 import dev.tfdiffusion.train.Trainer;
 import dev.tfdiffusion.util.FileTrees;
@@ -94,7 +95,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (stopAfter < 0) {
+    if (stopAfter < 0 || (stopAfter == 0 && spec.commandLine().getParseResult().hasMatchedOption("--stop-after"))) {
       throw UserError.usage("--stop-after must be positive, got " + stopAfter + ".");
     }
     Map<String, Object> overrides = configOverrides();
@@ -107,7 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
       requireRun(resume);
       try (RunLock lock = RunLock.acquire(resume, CommonOptions.typed(spec))) {
         TrainConfig config = TrainConfig.read(resume.resolve(RunLayout.CONFIG)).validate();
-        Images.Split data = TrainingData.load(config);
+        Images.Split data = TrainingData.load(config, fits(config));
         return train(config, data, placement(config, data), resume);
       }
     }
@@ -124,7 +125,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path runDir = out != null ? out : defaultRunDir(config);
     requireNewRunDir(runDir);
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
-    Images.Split data = TrainingData.load(config);
+    Images.Split data = TrainingData.load(config, fits(config));
     Placement placement = placement(config, data);
     try (RunLock lock = prepareNewRunDir(runDir)) {
       return train(config, data, placement, runDir);
@@ -153,16 +154,25 @@ public final class TrainCommand implements Callable<Integer> {
       if (value.equals("auto")) {
         return 0;
       }
-      try {
-        int n = Integer.parseInt(value);
-        if (n >= 1) {
-          return n;
-        }
-      } catch (NumberFormatException e) {
-        // below
+      int n = (int) Numbers.whole(value, Integer.MIN_VALUE, Integer.MAX_VALUE);
+      if (n < 1) {
+        throw new CommandLine.TypeConversionException("expected a positive number or auto, got '" + value + "'.");
       }
-      throw new CommandLine.TypeConversionException("expected a positive number or auto, got '" + value + "'.");
+      return n;
     }
+  }
+
+  /**
+   * Refuses, before anything is written or resized, a model, image size or batch whose training step cannot fit in
+   * memory.
+   */
+  static TrainingData.SizeCheck fits(TrainConfig config) {
+    return (train, test, height, width) -> {
+      MemoryEstimate.requireImagesFit(train + test, height, width, Runtime.getRuntime().maxMemory());
+      MemoryEstimate.requireTrainingFits(config.features(), config.timeEmbedding(), height, width,
+          config.batchSize() == 0 ? train : config.batchSize(), "--batch-size", train + test,
+          MemoryEstimate.nativeLimit());
+    };
   }
 
   /** The run itself, under the run folder's lock. */
@@ -264,6 +274,7 @@ public final class TrainCommand implements Callable<Integer> {
       throw UserError.usage("--out " + runDir + " is a file, not a folder.");
     }
     if (!Files.isDirectory(runDir)) {
+      OutputPaths.requireCreatable("run folder ", runDir);
       return;
     }
     boolean isRun = Files.exists(runDir.resolve(RunLayout.CONFIG));

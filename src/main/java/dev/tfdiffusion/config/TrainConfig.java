@@ -56,6 +56,11 @@ public record TrainConfig(
     int checkpointEvery,
     int keepCheckpoints) {
 
+  /** The largest --image-size. */
+  public static final int MAX_IMAGE_SIZE = 512;
+  /** The most --diffusion-steps: the schedules are arrays of this length, and sampling runs the U-Net this often. */
+  public static final int MAX_DIFFUSION_STEPS = 100_000;
+
   /** All images of the data set rather than one digit. */
   public static final String ALL_DIGITS = "all";
 
@@ -74,14 +79,18 @@ public record TrainConfig(
   /** Checks that the values describe a run that can exist; throws a usage error naming the flag otherwise. */
   public TrainConfig validate() {
     positive("features", features);
-    if (imageSize < 0 || imageSize == 1 || imageSize > 512) {
-      throw UserError.usage("--image-size must be 0 (as stored) or between 2 and 512, got " + imageSize + ".");
+    if (imageSize < 0 || imageSize == 1 || imageSize > MAX_IMAGE_SIZE) {
+      throw UserError.usage("--image-size must be 0 (as stored) or between 2 and " + MAX_IMAGE_SIZE + ", got "
+          + imageSize + ".");
     }
     positive("time-embedding", timeEmbedding);
     if (timeEmbedding % 2 != 0 || timeEmbedding < 4) {
       throw UserError.usage("--time-embedding must be an even number of at least 4, got " + timeEmbedding + ".");
     }
-    positive("diffusion-steps", diffusionSteps);
+    if (diffusionSteps < 1 || diffusionSteps > MAX_DIFFUSION_STEPS) {
+      throw UserError.usage("--diffusion-steps must be between 1 and " + MAX_DIFFUSION_STEPS + ", got "
+          + diffusionSteps + ".");
+    }
     positive("steps", steps);
     if (batchSize < 0) {
       throw UserError.usage("--batch-size must be 0 (the whole training set) or positive, got " + batchSize + ".");
@@ -107,7 +116,7 @@ public record TrainConfig(
     if (!(emaDecay >= 0 && emaDecay < 1)) {
       throw UserError.usage("--ema-decay must lie in [0, 1) (0 turns the weight average off), got " + emaDecay + ".");
     }
-    if (!(adamEpsilon > 0)) {
+    if (!(adamEpsilon > 0) || !Double.isFinite(adamEpsilon)) {
       throw UserError.usage("--adam-epsilon must be positive, got " + adamEpsilon + ".");
     }
     if (!(clipValue > 0) || !(clipNorm > 0)) {
@@ -188,12 +197,15 @@ public record TrainConfig(
     try {
       return JSON.readValue(json, TrainConfig.class);
     } catch (IOException e) {
-      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-      throw new UserError(source + " is not a valid training config: " + why);
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("").strip();
+      throw new UserError(source + " is not a valid training config: " + why + (why.endsWith(".") ? "" : "."));
     }
   }
 
   public static TrainConfig read(Path file) {
+    if (Files.isDirectory(file)) {
+      throw new UserError("Config file " + file + " is a folder, not a JSON file.");
+    }
     try {
       return fromJson(Files.readString(file), file.toString());
     } catch (NoSuchFileException e) {

@@ -13,6 +13,16 @@ public final class DataSources {
   private DataSources() {}
 
   public static Images load(String path, int imageSize) {
+    Images images = loadStored(path, imageSize);
+    return imageSize > 0 && (images.height() != imageSize || images.width() != imageSize)
+        ? ImageResize.resize(images, imageSize) : images;
+  }
+
+  /**
+   * As {@link #load}, but files keep their stored size (resize them with {@link #resized}); a folder's images, which
+   * may differ in size, are resized as they are read.
+   */
+  static Images loadStored(String path, int imageSize) {
     Images images;
     if (path == null) {
       images = DigitsCsv.bundled();
@@ -32,6 +42,12 @@ public final class DataSources {
       }
       images = idx ? IdxFile.read(p) : DigitsCsv.read(p);
     }
-    return imageSize > 0 ? ImageResize.resize(images, imageSize) : images;
+    return images;
+  }
+
+  /** {@code images} at {@code imageSize} x {@code imageSize} (unchanged for 0 or when already that size). */
+  static Images resized(Images images, int imageSize) {
+    return imageSize > 0 && (images.height() != imageSize || images.width() != imageSize)
+        ? ImageResize.resize(images, imageSize) : images;
   }
 }

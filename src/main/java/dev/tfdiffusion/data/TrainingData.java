@@ -7,8 +7,22 @@ import dev.tfdiffusion.config.TrainConfig;
 public final class TrainingData {
   private TrainingData() {}
 
+  /** What a run's data will be, told before the images are resized (which is where large sizes take memory). */
+  public interface SizeCheck {
+    void check(int trainCount, int testCount, int height, int width);
+  }
+
   public static Images.Split load(TrainConfig config) {
-    Images all = DataSources.load(config.data(), config.imageSize());
+    return load(config, (train, test, height, width) -> { });
+  }
+
+  /**
+   * As {@link #load(TrainConfig)}; {@code check} sees the split's counts and the final image size before the
+   * selected images are resized (a file's images are read at their stored size and resized once filtered and split,
+   * which gives the same images as resizing first).
+   */
+  public static Images.Split load(TrainConfig config, SizeCheck check) {
+    Images all = DataSources.loadStored(config.data(), config.imageSize());
     String source = config.data() == null ? "the bundled digits" : config.data();
     Images selected = all;
     if (config.digitLabel() >= 0) {
@@ -29,6 +43,9 @@ public final class TrainingData {
       throw UserError.usage("--batch-size " + config.batchSize() + " is larger than the " + split.train().count()
           + " training images; use at most " + split.train().count() + " (or 0 for all of them).");
     }
-    return split;
+    int size = config.imageSize();
+    check.check(split.train().count(), split.test().count(), size > 0 ? size : split.train().height(),
+        size > 0 ? size : split.train().width());
+    return new Images.Split(DataSources.resized(split.train(), size), DataSources.resized(split.test(), size));
   }
 }

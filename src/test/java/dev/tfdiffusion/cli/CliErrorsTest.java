@@ -65,7 +65,7 @@ class CliErrorsTest {
   void unknownFlagIsAUsageError() {
     Outcome o = run("train", "--featurez", "8");
     assertEquals(2, o.code());
-    assertEquals(String.join(System.lineSeparator(), "Unknown options: '--featurez', '8'",
+    assertEquals(String.join(System.lineSeparator(), "Unknown options: '--featurez', '8'.",
         "Possible solutions: --features", "Run 'tf-diffusion train --help' for the options."), o.err());
   }
 
