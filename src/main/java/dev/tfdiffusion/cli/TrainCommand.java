@@ -6,6 +6,8 @@ import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;
+import dev.tfdiffusion.distributed.Chief;
+import dev.tfdiffusion.distributed.Cluster;
 import dev.tfdiffusion.train.Placement;
 import dev.tfdiffusion.train.Trainer;
 import dev.tfdiffusion.util.FileTrees;
@@ -13,6 +15,7 @@ import dev.tfdiffusion.util.RunLock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
@@ -83,6 +86,22 @@ public final class TrainCommand implements Callable<Integer> {
           + "auto: every GPU, or 1 without GPUs (default: auto). A checkpoint resumes on any number of devices.")
   int devices;
 
+  @Option(names = "--workers", paramLabel = "H0:P0,H1:P1,...",
+      description = "Train on these worker tasks (each started with 'worker --cluster <the same list> --task I'): "
+          + "tower i runs on worker i, while this process, the chief, holds the weights and the optimizer and writes "
+          + "every file. Not with --devices.")
+  String workers;
+
+  @Option(names = "--chief", paramLabel = "HOST:PORT",
+      description = "Address of this process's TensorFlow server, which the workers must reach (with --workers; "
+          + "default: this host's name and a free port).")
+  String chief;
+
+  @Option(names = "--connect-timeout", paramLabel = "S",
+      description = "Seconds to wait for every worker to answer before giving up (with --workers; default: "
+          + "${DEFAULT-VALUE}).")
+  int connectTimeout = 60;
+
   @Option(names = "--quiet", description = "Print nothing but errors.")
   boolean quiet;
 
@@ -133,17 +152,42 @@ public final class TrainCommand implements Callable<Integer> {
 
   /** The towers' devices; each needs at least one image of the step's batch. */
   private Placement placement(TrainConfig config, Images.Split data) {
-    if (devices == 1) {
+    if (workers == null && devices == 1) {
       return Placement.SINGLE;
     }
-    int gpus = (int) Devices.list().stream().filter(d -> d.type().equals("GPU")).count();
-    Placement placement = Placement.of(devices, gpus);
+    Placement placement;
+    if (workers != null) {
+      if (devices > 1) {
+        throw UserError.usage("Give --devices or --workers, not both.");
+      }
+      if (connectTimeout < 1) {
+        throw UserError.usage("--connect-timeout must be at least 1 second, got " + connectTimeout + ".");
+      }
+      Cluster cluster = Cluster.parse("--workers", workers);
+      Cluster.Address address = chief != null ? Cluster.parse("--chief", chief).workers().get(0) : localAddress();
+      placement = Chief.start(address, cluster, Duration.ofSeconds(connectTimeout)).placement(STEP_CALL_TIMEOUT);
+    } else {
+      int gpus = (int) Devices.list().stream().filter(d -> d.type().equals("GPU")).count();
+      placement = Placement.of(devices, gpus);
+    }
     int batch = config.batchSize() == 0 ? data.train().count() : config.batchSize();
     if (placement.devices() > batch) {
       throw UserError.usage("--devices " + placement.devices() + " is more than the " + batch + " images of a step; "
           + "use at most " + batch + ".");
     }
     return placement;
+  }
+
+  /** Bounds every call of a remote session, so that a worker that stops answering cannot hang the run forever. */
+  private static final Duration STEP_CALL_TIMEOUT = Duration.ofMinutes(10);
+
+  /** This host's name and a free port, for the chief's server. */
+  private static Cluster.Address localAddress() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return new Cluster.Address(java.net.InetAddress.getLocalHost().getHostName(), s.getLocalPort());
+    } catch (IOException e) {
+      throw new UserError("Cannot find a free port for the chief's TensorFlow server: " + e.getMessage() + ".");
+    }
   }
 
   /** {@code --devices}: a positive number, or auto (0). */
