@@ -78,11 +78,8 @@ public final class TrainCommand implements Callable<Integer> {
   @Mixin
   CommonOptions.XlaSwitch xla;
 
-  @Option(names = "--devices", paramLabel = "N|auto", converter = DeviceCount.class,
-      description = "Split each step's batch over N devices (data-parallel towers whose gradients are averaged): "
-          + "GPUs 0..N-1 when TensorFlow sees them, else N virtual CPU devices (for testing: they share the CPU). "
-          + "auto: every GPU, or 1 without GPUs (default: auto). A checkpoint resumes on any number of devices.")
-  int devices;
+  @Mixin
+  Parallelism parallelism;
 
   @Option(names = "--quiet", description = "Print nothing but errors.")
   boolean quiet;
@@ -109,7 +106,7 @@ public final class TrainCommand implements Callable<Integer> {
       try (RunLock lock = RunLock.acquire(resume, CommonOptions.typed(spec))) {
         TrainConfig config = TrainConfig.read(resume.resolve(RunLayout.CONFIG)).validate();
         Images.Split data = TrainingData.load(config, fits(config));
-        return train(config, data, placement(config, data), resume);
+        return train(config, data, parallelism.placement(config, data), resume);
       }
     }
     if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
@@ -126,39 +123,9 @@ public final class TrainCommand implements Callable<Integer> {
     requireNewRunDir(runDir);
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
     Images.Split data = TrainingData.load(config, fits(config));
-    Placement placement = placement(config, data);
+    Placement placement = parallelism.placement(config, data);
     try (RunLock lock = prepareNewRunDir(runDir)) {
       return train(config, data, placement, runDir);
-    }
-  }
-
-  /** The towers' devices; each needs at least one image of the step's batch. */
-  private Placement placement(TrainConfig config, Images.Split data) {
-    if (devices == 1) {
-      return Placement.SINGLE;
-    }
-    int gpus = (int) Devices.list().stream().filter(d -> d.type().equals("GPU")).count();
-    Placement placement = Placement.of(devices, gpus);
-    int batch = config.batchSize() == 0 ? data.train().count() : config.batchSize();
-    if (placement.devices() > batch) {
-      throw UserError.usage("--devices " + placement.devices() + " is more than the " + batch + " images of a step; "
-          + "use at most " + batch + ".");
-    }
-    return placement;
-  }
-
-  /** {@code --devices}: a positive number, or auto (0). */
-  static final class DeviceCount implements CommandLine.ITypeConverter<Integer> {
-    @Override
-    public Integer convert(String value) {
-      if (value.equals("auto")) {
-        return 0;
-      }
-      int n = (int) Numbers.whole(value, Integer.MIN_VALUE, Integer.MAX_VALUE);
-      if (n < 1) {
-        throw new CommandLine.TypeConversionException("expected a positive number or auto, got '" + value + "'.");
-      }
-      return n;
     }
   }
 

@@ -1,12 +1,14 @@
 package dev.tfdiffusion.distributed;
 
 import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.train.Placement;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.GrpcSessions;
@@ -96,6 +98,33 @@ public final class Chief {
 
   public Cluster workers() {
     return workers;
+  }
+
+  /**
+   * The training step's placement on this cluster: tower i on {@code /job:worker/task:i}; the variables, the
+   * optimizer, the checkpoint and summary ops on the chief, so that every file is written on the chief's machine.
+   */
+  public Placement placement(Duration operationTimeout) {
+    List<DeviceSpec> towers = new ArrayList<>();
+    for (int t = 0; t < workers.workers().size(); t++) {
+      towers.add(DeviceSpec.newBuilder().job(Cluster.WORKER_JOB).task(t).build());
+    }
+    Placement.Remote remote = new Placement.Remote() {
+      @Override
+      public Session open(Graph graph) {
+        return Chief.this.open(graph, operationTimeout);
+      }
+
+      @Override
+      public Optional<String> explain(TensorFlowException failure) {
+        return WorkerFault.of(failure, workers).map(f -> {
+          String task = f.task() >= 0 ? "Worker task " + f.task() + " (" + workers.workers().get(f.task()) + ")"
+              : "A worker";
+          return task + (f.kind() == WorkerFault.Kind.LOST ? " was lost" : " stopped answering");
+        });
+      }
+    };
+    return new Placement(List.copyOf(towers), 0, DeviceSpec.newBuilder().job(CHIEF_JOB).task(0).build(), remote);
   }
 
   /**

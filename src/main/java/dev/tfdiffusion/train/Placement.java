@@ -3,7 +3,11 @@ package dev.tfdiffusion.train;
 import dev.tfdiffusion.UserError;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.tensorflow.DeviceSpec;
+import org.tensorflow.Graph;
+import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
 
 /**
  * Where the towers of a training step run: {@code --devices N} takes GPUs 0..N-1 when TensorFlow sees that many,
@@ -12,10 +16,20 @@ import org.tensorflow.DeviceSpec;
  *
  * @param towers the towers' devices; empty for one device (the loss is then built inline, as always)
  * @param virtualCpus CPU devices the session must create (0: TensorFlow's default)
+ * @param state where the variables, the optimizer and every file-writing op live; null: the session's default
+ * @param remote makes the session on a TensorFlow server (a chief's); null: a local session
  */
-public record Placement(List<DeviceSpec> towers, int virtualCpus) {
+public record Placement(List<DeviceSpec> towers, int virtualCpus, DeviceSpec state, Remote remote) {
   /** One device: no towers. */
-  public static final Placement SINGLE = new Placement(List.of(), 0);
+  public static final Placement SINGLE = new Placement(List.of(), 0, null, null);
+
+  /** A session of a graph on a TensorFlow server. */
+  public interface Remote {
+    Session open(Graph graph);
+
+    /** What a failed step says about the cluster, as the start of a sentence ("Worker task 1 (h:p) was lost"). */
+    Optional<String> explain(TensorFlowException failure);
+  }
 
   /**
    * @param requested devices asked for; 0 means auto: every GPU, or one device without GPUs
@@ -35,7 +49,7 @@ public record Placement(List<DeviceSpec> towers, int virtualCpus) {
     for (int i = 0; i < n; i++) {
       towers.add(DeviceSpec.newBuilder().deviceType(type).deviceIndex(i).build());
     }
-    return new Placement(List.copyOf(towers), gpus > 0 ? 0 : n);
+    return new Placement(List.copyOf(towers), gpus > 0 ? 0 : n, null, null);
   }
 
   public int devices() {

@@ -75,16 +75,17 @@ public final class TrainGraph implements AutoCloseable {
    */
   public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig,
                     java.nio.file.Path tensorboard) {
-    this(config, trainImages, height, width, sessionConfig, tensorboard, List.of());
+    this(config, trainImages, height, width, sessionConfig, tensorboard, Placement.SINGLE);
   }
 
   /**
-   * @param towers the devices of data-parallel towers ({@link Towers}); none or one computes the loss and its
-   *     gradients inline, on the default device
+   * @param placement the devices of data-parallel towers ({@link Towers}; none or one computes the loss and its
+   *     gradients inline), where the state lives and whether the session is remote
    */
   public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig,
-                    java.nio.file.Path tensorboard, List<DeviceSpec> towers) {
-    Ops tf = Ops.create(graph);
+                    java.nio.file.Path tensorboard, Placement placement) {
+    List<DeviceSpec> towers = placement.towers();
+    Ops tf = placement.state() == null ? Ops.create(graph) : Ops.create(graph).withDevice(placement.state());
     int batch = config.batchSize() == 0 || config.batchSize() >= trainImages ? trainImages : config.batchSize();
     UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
 
@@ -148,7 +149,7 @@ public final class TrainGraph implements AutoCloseable {
     }
 
     checkpoint = new CheckpointOps(tf, checkpointed(adamw, ema, lossEma), true);
-    session = new Session(graph, sessionConfig);
+    session = placement.remote() == null ? new Session(graph, sessionConfig) : placement.remote().open(graph);
     session.initialize();
     if (summaries != null) {
       summaries.open(session, tensorboard.toAbsolutePath().toString());

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.tensorflow.exceptions.TensorFlowException;
 
 /**
  * The training loop: one {@link TrainGraph#step()} per step, the loss EMA and log, periodic checkpoints, and the
@@ -96,11 +97,12 @@ public final class Trainer {
     say(String.format("Training %s: %d images of %s, %dx%d, features %d, steps %d%s%s -> %s", config.preset(),
         train.count(), config.digitLabel() < 0 ? "all digits" : "digit " + config.digit(), train.height(),
         train.width(), config.features(), config.steps(),
-        placement.devices() > 1 ? ", " + placement.devices() + " devices" : "",
+        placement.devices() > 1 ? ", " + placement.devices() + (placement.remote() != null ? " workers" : " devices")
+            : "",
         firstStep > 0 ? ", resuming at step " + firstStep : "", runDir));
     try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
              SessionOptions.create(options.xla(), placement.virtualCpus()), runDir.resolve(RunLayout.TENSORBOARD),
-             placement.towers());
+             placement);
          TrainLog log = new TrainLog(runDir, firstStep);
          Progress progress = new Progress(out, options.terminal(), options.quiet(), firstStep, config.steps(),
              Duration.ofMillis((long) (spentBefore * 1000)))) {
@@ -121,7 +123,7 @@ public final class Trainer {
       long step = firstStep;
       double elapsed = spentBefore;
       while (step < lastStep && !stopRequested) {
-        StepMetrics m = graph.step();
+        StepMetrics m = step(graph, placement, step, checkpoints, runDir);
         elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
         if (!m.finite()) {
           log.append(row(step, m, ema, elapsed));
@@ -163,6 +165,29 @@ public final class Trainer {
 
   private static TrainLog.Row row(long step, StepMetrics m, double ema, double elapsed) {
     return new TrainLog.Row(step, m.loss(), ema, m.learningRate(), m.gradNorm(), elapsed, m.main(), m.penalty());
+  }
+
+  /**
+   * One step; on a cluster, a step that fails because a worker was lost or stopped answering is one sentence that
+   * says where the run can continue (it changed nothing: the updates wait for every tower).
+   */
+  private static StepMetrics step(TrainGraph graph, Placement placement, long step, Checkpoints checkpoints,
+                                  Path runDir) {
+    try {
+      return graph.step();
+    } catch (TensorFlowException e) {
+      if (placement.remote() == null) {
+        throw e;
+      }
+      String what = placement.remote().explain(e).orElse(null);
+      if (what == null) {
+        throw e;
+      }
+      long good = checkpoints.latest(w -> {}).map(c -> c.state().step()).orElse(0L);
+      throw new UserError(what + " at step " + step + "; the newest checkpoint, step " + good + ", is intact: "
+          + "restart the worker, then continue with 'train --resume " + runDir + "' and the same --workers.",
+          UserError.FAILURE, e);
+    }
   }
 
   /** The error for a non-finite loss or gradient; the last good checkpoint stays as it is. */

@@ -181,7 +181,21 @@ class OptionSweepTest {
     t.put("train --quiet", covered("cli.OptionSweepTest#trainSwitches"));
     t.put("train --devices", values(
         c(2, "Invalid value for option '--devices': expected a positive number or auto, got '0'.", "--devices", "0"),
-        c(2, "--devices 200 is more than the 172 images of a step; use at most 172.", "--devices", "200")));
+        c(2, "--devices 200 is more than the 172 images of a step; use at most 172.", "--devices", "200"),
+        c(2, "Give --devices or --workers, not both.", "--devices", "2", "--workers", "127.0.0.1:1")));
+    t.put("train --workers", values(
+        c(2, "--workers must list host:port pairs separated by commas (ports 1..65535), got 'nowhere'.",
+            "--workers", "nowhere"),
+        c(2, "--workers must list host:port pairs separated by commas (ports 1..65535), got 'h:0'.",
+            "--workers", "h:0")));
+    t.put("train --chief", values(
+        c(2, "--chief applies to training on workers; add --workers or drop it.", "--chief", "127.0.0.1:7001"),
+        c(2, "--chief takes one host:port, got 'a:1,b:2'.", "--chief", "a:1,b:2", "--workers", "127.0.0.1:1")));
+    t.put("train --connect-timeout", values(
+        c(2, "--connect-timeout applies to training on workers; add --workers or drop it.", "--connect-timeout",
+            "5"),
+        c(2, "--connect-timeout must be at least 1 second, got 0.", "--connect-timeout", "0", "--workers",
+            "127.0.0.1:1")));
     t.put("train --digit", values(
         c(2, "--digit must be one of 0..9 or 'all', got '12'.", "--digit", "12"),
         c(2, "--digit must be one of 0..9 or 'all', got '-1'.", "--digit", "-1"),

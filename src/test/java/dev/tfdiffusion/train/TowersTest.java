@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.tensorflow.DeviceSpec;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.NodeDef;
@@ -30,18 +29,10 @@ class TowersTest {
     return ConfigProto.newBuilder().setAllowSoftPlacement(true).putDeviceCount("CPU", n).build();
   }
 
-  private static List<DeviceSpec> devices(int n) {
-    List<DeviceSpec> d = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      d.add(DeviceSpec.newBuilder().deviceType(DeviceSpec.DeviceType.CPU).deviceIndex(i).build());
-    }
-    return d;
-  }
-
   private static List<StepMetrics> steps(int devices, Images train, int count) {
     List<StepMetrics> out = new ArrayList<>();
     try (TrainGraph g = new TrainGraph(CONFIG, train.count(), train.height(), train.width(), cpus(devices), null,
-        devices(devices))) {
+        Placement.of(devices, 0))) {
       g.loadImages(train);
       for (int i = 0; i < count; i++) {
         out.add(g.step());
@@ -69,7 +60,7 @@ class TowersTest {
   void everyOpOfTowerIRunsOnDeviceI() {
     Images train = TrainingData.load(CONFIG).train();
     try (TrainGraph g = new TrainGraph(CONFIG, train.count(), train.height(), train.width(), cpus(2), null,
-        devices(2))) {
+        Placement.of(2, 0))) {
       g.loadImages(train);
       RunMetadata meta = g.traceStep();
       int[] placed = new int[2];

@@ -1,0 +1,145 @@
+package dev.tfdiffusion.distributed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tfdiffusion.ChildProcess;
+import dev.tfdiffusion.RunLayout;
+import dev.tfdiffusion.checkpoint.Checkpoints;
+import dev.tfdiffusion.train.TrainLog;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code train --workers} as users run it: two {@code worker} processes and a chief on 127.0.0.1 train with the
+ * losses of a local run, and the chief writes every file; a missing worker is one sentence within the connect timeout.
+ */
+class DistributedTrainingIT {
+  private static final String[] RUN = {"train", "--features", "4", "--steps", "12", "--warmup-steps", "3", "--seed",
+      "3", "--checkpoint-every", "6", "--sample-every", "0", "--no-export", "--quiet"};
+
+  @TempDir
+  Path dir;
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static String[] with(String... more) {
+    List<String> all = new ArrayList<>(List.of(RUN));
+    all.addAll(List.of(more));
+    return all.toArray(new String[0]);
+  }
+
+  private Process worker(String cluster, int task) throws Exception {
+    Process p = ChildProcess.builder(dir, "worker", "--cluster", cluster, "--task", Integer.toString(task)).start();
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    do {
+      line = out.readLine();
+    } while (line != null && !line.startsWith("worker "));
+    assertTrue(line != null, "worker " + task + " did not start");
+    return p;
+  }
+
+  @Test
+  void twoWorkersTrainAsOneDevice() throws Exception {
+    String cluster = "127.0.0.1:" + freePort() + ",127.0.0.1:" + freePort();
+    List<Process> workers = List.of(worker(cluster, 0), worker(cluster, 1));
+    try {
+      ChildProcess.Output chief = ChildProcess.run(dir, with("--workers", cluster, "--chief",
+          "127.0.0.1:" + freePort(), "--out", "distributed"));
+      assertEquals(0, chief.code(), chief.text());
+    } finally {
+      workers.forEach(Process::destroyForcibly);
+    }
+    ChildProcess.Output local = ChildProcess.run(dir, with("--out", "local"));
+    assertEquals(0, local.code(), local.text());
+
+    List<TrainLog.Row> a = TrainLog.read(dir.resolve("local").resolve(RunLayout.TRAIN_LOG));
+    List<TrainLog.Row> b = TrainLog.read(dir.resolve("distributed").resolve(RunLayout.TRAIN_LOG));
+    assertEquals(12, a.size());
+    assertEquals(12, b.size());
+    for (int i = 0; i < 12; i++) {
+      assertEquals(a.get(i).loss(), b.get(i).loss(), 1e-5 * Math.abs(a.get(i).loss()), "loss at step " + i);
+    }
+    // the chief wrote the checkpoints and the TensorBoard events, on its own disk
+    Path checkpoint = dir.resolve("distributed").resolve(RunLayout.CHECKPOINTS).resolve(Checkpoints.dirName(12));
+    assertTrue(Checkpoints.verify(checkpoint).isEmpty());
+    try (var events = Files.list(dir.resolve("distributed").resolve(RunLayout.TENSORBOARD))) {
+      assertTrue(events.findAny().isPresent());
+    }
+  }
+
+  @Test
+  void aMissingWorkerIsOneSentenceWithinTheConnectTimeout() throws Exception {
+    String cluster = "127.0.0.1:" + freePort();
+    ChildProcess.Output chief = ChildProcess.run(dir, with("--workers", cluster, "--connect-timeout", "2", "--out",
+        "run"));
+    assertEquals(1, chief.code(), chief.text());
+    assertEquals("No worker answered at task 0 (" + cluster + ") within 2 s; start each with 'worker --cluster "
+        + cluster + " --task I' (or raise --connect-timeout).", chief.text().strip());
+    assertTrue(Files.notExists(dir.resolve("run")), "nothing written");
+  }
+
+  @Test
+  void aWorkerLostMidRunIsOneSentenceAndTheRunResumesWithTheSameLosses() throws Exception {
+    String[] run = {"train", "--features", "4", "--steps", "300", "--warmup-steps", "30", "--seed", "5",
+        "--checkpoint-every", "10", "--sample-every", "0", "--no-export", "--quiet"};
+    String cluster = "127.0.0.1:" + freePort() + ",127.0.0.1:" + freePort();
+    String chiefAddress = "127.0.0.1:" + freePort();
+    Process w0 = worker(cluster, 0);
+    Process w1 = worker(cluster, 1);
+    try {
+      List<String> args = new ArrayList<>(List.of(run));
+      args.addAll(List.of("--workers", cluster, "--chief", chiefAddress, "--out", "run"));
+      Process chief = ChildProcess.builder(dir, args.toArray(new String[0])).start();
+      Path first = dir.resolve("run").resolve(RunLayout.CHECKPOINTS).resolve(Checkpoints.dirName(10));
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(3);
+      while (!Files.isDirectory(first)) {
+        assertTrue(chief.isAlive() && System.nanoTime() < deadline, "no checkpoint 10");
+        Thread.sleep(5);
+      }
+      w1.destroyForcibly().waitFor();
+      String text = new String(chief.getInputStream().readAllBytes());
+      assertTrue(chief.waitFor(2, java.util.concurrent.TimeUnit.MINUTES));
+      assertEquals(1, chief.exitValue(), text);
+      // TensorFlow's own log lines may come first; ours is the last
+      String line = text.strip().lines().reduce((a, b) -> b).orElse("");
+      assertTrue(line.matches("Worker task 1 \\(127\\.0\\.0\\.1:\\d+\\) was lost at step \\d+; the newest "
+          + "checkpoint, step \\d+, is intact: restart the worker, then continue with 'train --resume run' and the "
+          + "same --workers\\."), text);
+      for (Path d : Files.list(dir.resolve("run").resolve(RunLayout.CHECKPOINTS)).toList()) {
+        assertTrue(Checkpoints.verify(d).isEmpty(), d + " is damaged");
+      }
+
+      w1 = worker(cluster, 1);
+      ChildProcess.Output resumed = ChildProcess.run(dir, "train", "--resume", "run", "--workers", cluster, "--chief",
+          chiefAddress, "--no-export", "--quiet");
+      assertEquals(0, resumed.code(), resumed.text());
+    } finally {
+      w0.destroyForcibly();
+      w1.destroyForcibly();
+    }
+    List<String> local = new ArrayList<>(List.of(run));
+    local.addAll(List.of("--out", "local"));
+    assertEquals(0, ChildProcess.run(dir, local.toArray(new String[0])).code());
+    List<TrainLog.Row> a = TrainLog.read(dir.resolve("local").resolve(RunLayout.TRAIN_LOG));
+    List<TrainLog.Row> b = TrainLog.read(dir.resolve("run").resolve(RunLayout.TRAIN_LOG));
+    assertEquals(300, b.size());
+    for (int i = 0; i < 300; i++) {
+      assertEquals(i, b.get(i).step());
+      assertEquals(a.get(i).loss(), b.get(i).loss(), 1e-5 * Math.abs(a.get(i).loss()), "loss at step " + i);
+    }
+  }
+}
