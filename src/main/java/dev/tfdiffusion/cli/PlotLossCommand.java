@@ -130,7 +130,7 @@ public final class PlotLossCommand implements Callable<Integer> {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }
-      String[] c = line.split(",");
+      String[] c = line.split(",", -1);
       if (c[0].strip().equals("epoch")) {
         columns = java.util.Arrays.stream(c).skip(1).map(String::strip).toList();
         continue;
@@ -140,17 +140,26 @@ public final class PlotLossCommand implements Callable<Integer> {
           throw new IllegalArgumentException();
         }
         steps.add(Long.parseLong(c[0].strip()));
-        rows.add(java.util.Arrays.stream(c).skip(1).mapToDouble(v -> Double.parseDouble(v.strip())).toArray());
+        // an empty cell: that curve has no value at this step (a run that stopped earlier)
+        rows.add(java.util.Arrays.stream(c).skip(1)
+            .mapToDouble(v -> v.isBlank() ? Double.NaN : Double.parseDouble(v.strip())).toArray());
       } catch (RuntimeException e) {
         throw new UserError(file + " line " + lineNo + ": expected 'epoch," + String.join(",", columns)
             + "', found '" + line + "'.");
       }
     }
     List<LossPlot.Curve> curves = new ArrayList<>();
-    long[] epochs = steps.stream().mapToLong(Long::longValue).toArray();
     for (int k = 0; k < columns.size(); k++) {
-      int column = k;
-      curves.add(new LossPlot.Curve(columns.get(k), epochs, rows.stream().mapToDouble(r -> r[column]).toArray()));
+      List<Long> at = new ArrayList<>();
+      List<Double> values = new ArrayList<>();
+      for (int i = 0; i < rows.size(); i++) {
+        if (!Double.isNaN(rows.get(i)[k])) {
+          at.add(steps.get(i));
+          values.add(rows.get(i)[k]);
+        }
+      }
+      curves.add(new LossPlot.Curve(columns.get(k), at.stream().mapToLong(Long::longValue).toArray(),
+          values.stream().mapToDouble(Double::doubleValue).toArray()));
     }
     return curves;
   }
