@@ -40,8 +40,9 @@ import org.tensorflow.types.family.TType;
  * gradients, clipping, the learning-rate schedule and AdamW, then the step counter's increment. Checkpoint save and
  * restore ops are built with it, before the first run. The constructor names the parts in order; each part that
  * needs more than a few lines is a helper below or its own class ({@link RandomDraws}, {@link DiffusionLoss},
- * {@link AdamW}, {@link WeightAverage}, {@link StepMetrics}, {@link SampleGrid}), which is why this class is slightly
- * over 300 lines: the helpers that stay share its fields.
+ * {@link Towers}, {@link AdamW}, {@link WeightAverage}, {@link StepMetrics}, {@link SampleGrid}). It stays one class of
+ * about 350 lines because the helpers that remain share its fields, and its public methods (step, save, restore,
+ * summaries, test probes) are each a few lines over the one session.
  */
 public final class TrainGraph implements AutoCloseable {
   /** Checkpoint names of the weights' moving averages: {@code ema/<weight>}; the weights are {@code model/<weight>}. */

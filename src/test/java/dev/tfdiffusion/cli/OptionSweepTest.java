@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tfdiffusion.FileSnapshot;
+import dev.tfdiffusion.TestFiles;
 import dev.tfdiffusion.model.MemoryEstimate;
 import dev.tfdiffusion.sample.SampleFiles;
 import java.io.ByteArrayOutputStream;
@@ -13,7 +14,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -708,7 +708,7 @@ class OptionSweepTest {
   void verboseAddsTheStackTraceOnlyWhenAsked() throws IOException {
     // a model whose variables are cut short cannot be loaded: a failure with a cause
     Path broken = dir.resolve("broken-model");
-    copyTree(model, broken);
+    TestFiles.copyTree(model, broken);
     Path data = broken.resolve("variables/variables.data-00000-of-00001");
     try (RandomAccessFile f = new RandomAccessFile(data.toFile(), "rw")) {
       f.setLength(f.length() / 2);
@@ -814,16 +814,4 @@ class OptionSweepTest {
     return fail("not refused");
   }
 
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
-  }
 }

@@ -4,12 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tfdiffusion.ChildProcess;
 import dev.tfdiffusion.UserError;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -39,23 +34,6 @@ class ChiefIT {
   @TempDir
   Path dir;
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private Process startWorker(String cluster, int task) throws Exception {
-    Process p = ChildProcess.builder(dir, "worker", "--cluster", cluster, "--task", Integer.toString(task)).start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    do {
-      line = out.readLine();
-    } while (line != null && !line.startsWith("worker "));
-    assertTrue(line != null && line.startsWith("worker " + task + " listening on "), "worker did not start");
-    return p;
-  }
-
   /** v (on the chief) = 0, and v += 1 computed on worker 0 (which yields the new value). */
   private record Ops2(Operand<TFloat32> reset, Operand<TFloat32> increment, Chief.Probes probes) {}
 
@@ -78,10 +56,10 @@ class ChiefIT {
 
   @Test
   void missingWorkerAtStartIsOneSentenceWithinTheTimeout() throws Exception {
-    String cluster = "127.0.0.1:" + freePort() + ",127.0.0.1:" + freePort();
+    String cluster = "127.0.0.1:" + TestCluster.freePort() + ",127.0.0.1:" + TestCluster.freePort();
     Cluster workers = Cluster.parse("--workers", cluster);
     long start = System.nanoTime();
-    UserError e = assertThrows(UserError.class, () -> Chief.start(new Cluster.Address("127.0.0.1", freePort()),
+    UserError e = assertThrows(UserError.class, () -> Chief.start(new Cluster.Address("127.0.0.1", TestCluster.freePort()),
         workers, Duration.ofSeconds(2)));
     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20));
     assertEquals("No worker answered at task 0 (" + workers.workers().get(0) + "), task 1 ("
@@ -91,11 +69,11 @@ class ChiefIT {
 
   @Test
   void killedFrozenAndRestartedWorkers() throws Exception {
-    String address = "127.0.0.1:" + freePort();
+    String address = "127.0.0.1:" + TestCluster.freePort();
     Cluster workers = Cluster.parse("--workers", address);
-    Process worker = startWorker(address, 0);
+    Process worker = TestCluster.startWorker(dir, address, 0);
     try {
-      Chief chief = Chief.start(new Cluster.Address("127.0.0.1", freePort()), workers, Duration.ofSeconds(30));
+      Chief chief = Chief.start(new Cluster.Address("127.0.0.1", TestCluster.freePort()), workers, Duration.ofSeconds(30));
       try (Graph g = new Graph()) {
         Ops2 ops = incrementOnWorker(g, workers);
         Operand<TFloat32> increment = ops.increment();
@@ -121,7 +99,7 @@ class ChiefIT {
               lost.getMessage());
         }
         // restarted on its address: a new session goes on from the chief's variables
-        worker = startWorker(address, 0);
+        worker = TestCluster.startWorker(dir, address, 0);
         try (Session s = chief.open(g, Duration.ofSeconds(60))) {
           float next = step(s, increment, 30_000);
           assertTrue(List.of(3f, 4f).contains(next), "the chief's variable survived the new session: " + next);

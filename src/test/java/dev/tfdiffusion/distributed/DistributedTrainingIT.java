@@ -7,10 +7,6 @@ import dev.tfdiffusion.ChildProcess;
 import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainLog;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,36 +25,19 @@ class DistributedTrainingIT {
   @TempDir
   Path dir;
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   private static String[] with(String... more) {
     List<String> all = new ArrayList<>(List.of(RUN));
     all.addAll(List.of(more));
     return all.toArray(new String[0]);
   }
 
-  private Process worker(String cluster, int task) throws Exception {
-    Process p = ChildProcess.builder(dir, "worker", "--cluster", cluster, "--task", Integer.toString(task)).start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    do {
-      line = out.readLine();
-    } while (line != null && !line.startsWith("worker "));
-    assertTrue(line != null, "worker " + task + " did not start");
-    return p;
-  }
-
   @Test
   void twoWorkersTrainAsOneDevice() throws Exception {
-    String cluster = "127.0.0.1:" + freePort() + ",127.0.0.1:" + freePort();
-    List<Process> workers = List.of(worker(cluster, 0), worker(cluster, 1));
+    String cluster = "127.0.0.1:" + TestCluster.freePort() + ",127.0.0.1:" + TestCluster.freePort();
+    List<Process> workers = List.of(TestCluster.startWorker(dir, cluster, 0), TestCluster.startWorker(dir, cluster, 1));
     try {
       ChildProcess.Output chief = ChildProcess.run(dir, with("--workers", cluster, "--chief",
-          "127.0.0.1:" + freePort(), "--out", "distributed"));
+          "127.0.0.1:" + TestCluster.freePort(), "--out", "distributed"));
       assertEquals(0, chief.code(), chief.text());
     } finally {
       workers.forEach(Process::destroyForcibly);
@@ -83,7 +62,7 @@ class DistributedTrainingIT {
 
   @Test
   void aMissingWorkerIsOneSentenceWithinTheConnectTimeout() throws Exception {
-    String cluster = "127.0.0.1:" + freePort();
+    String cluster = "127.0.0.1:" + TestCluster.freePort();
     ChildProcess.Output chief = ChildProcess.run(dir, with("--workers", cluster, "--connect-timeout", "2", "--out",
         "run"));
     assertEquals(1, chief.code(), chief.text());
@@ -96,10 +75,10 @@ class DistributedTrainingIT {
   void aWorkerLostMidRunIsOneSentenceAndTheRunResumesWithTheSameLosses() throws Exception {
     String[] run = {"train", "--features", "4", "--steps", "300", "--warmup-steps", "30", "--seed", "5",
         "--checkpoint-every", "10", "--sample-every", "0", "--no-export", "--quiet"};
-    String cluster = "127.0.0.1:" + freePort() + ",127.0.0.1:" + freePort();
-    String chiefAddress = "127.0.0.1:" + freePort();
-    Process w0 = worker(cluster, 0);
-    Process w1 = worker(cluster, 1);
+    String cluster = "127.0.0.1:" + TestCluster.freePort() + ",127.0.0.1:" + TestCluster.freePort();
+    String chiefAddress = "127.0.0.1:" + TestCluster.freePort();
+    Process w0 = TestCluster.startWorker(dir, cluster, 0);
+    Process w1 = TestCluster.startWorker(dir, cluster, 1);
     try {
       List<String> args = new ArrayList<>(List.of(run));
       args.addAll(List.of("--workers", cluster, "--chief", chiefAddress, "--out", "run"));
@@ -123,7 +102,7 @@ class DistributedTrainingIT {
         assertTrue(Checkpoints.verify(d).isEmpty(), d + " is damaged");
       }
 
-      w1 = worker(cluster, 1);
+      w1 = TestCluster.startWorker(dir, cluster, 1);
       ChildProcess.Output resumed = ChildProcess.run(dir, "train", "--resume", "run", "--workers", cluster, "--chief",
           chiefAddress, "--no-export", "--quiet");
       assertEquals(0, resumed.code(), resumed.text());

@@ -32,15 +32,9 @@ class WorkerIT {
   @TempDir
   Path dir;
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @Test
   void workerServesARemoteSessionAndStopsWithZeroOnSigterm() throws Exception {
-    int port = freePort();
+    int port = TestCluster.freePort();
     String address = "127.0.0.1:" + port;
     Process worker = ChildProcess.builder(dir, "worker", "--cluster", address, "--task", "0").start();
     try {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfdiffusion.FileSnapshot;
+import dev.tfdiffusion.TestFiles;
 import dev.tfdiffusion.cli.Main;
 import dev.tfdiffusion.util.FileTrees;
 import java.io.IOException;
@@ -117,7 +118,7 @@ class SampleErrorsTest {
   @Test
   void truncatedVariables() throws IOException {
     Path copy = dir.resolve("truncated");
-    copyTree(model, copy);
+    TestFiles.copyTree(model, copy);
     Path data;
     try (Stream<Path> files = Files.list(copy.resolve("variables"))) {
       data = files.filter(f -> f.getFileName().toString().startsWith("variables.data")).findFirst().orElseThrow();
@@ -185,7 +186,7 @@ class SampleErrorsTest {
   @Test
   void exportOfADamagedCheckpointWritesNothing() throws IOException {
     Path run = dir.resolve("damaged-run");
-    copyTree(model.getParent(), run);
+    TestFiles.copyTree(model.getParent(), run);
     FileTrees.delete(run.resolve("saved_model"));
     Path checkpoint = run.resolve("checkpoints/step-00000002");
     Path data = checkpoint.resolve("ckpt.data-00000-of-00001");
@@ -214,16 +215,4 @@ class SampleErrorsTest {
     }
   }
 
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
-  }
 }
