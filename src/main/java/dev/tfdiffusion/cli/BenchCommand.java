@@ -61,7 +61,8 @@ public final class BenchCommand implements Callable<Integer> {
           + ".");
     }
     // bench trains on the bundled 8x8 digits (all 1797 of them when --batch is above 172)
-    MemoryEstimate.requireTrainingFits(features, TIME_EMBEDDING, 8, 8, batch, "--batch", 1797, MemoryEstimate.nativeLimit());
+    MemoryEstimate.requireTrainingFits(features, TIME_EMBEDDING, 8, 8, batch, "--batch", 1797,
+        MemoryEstimate.nativeLimit());
     MemoryEstimate.requireInferenceFits("--sample-images", features, TIME_EMBEDDING, 8, 8, sampleImages,
         MemoryEstimate.nativeLimit());
     boolean compile = xla.resolve();

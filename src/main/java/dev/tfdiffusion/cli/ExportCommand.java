@@ -25,7 +25,8 @@ public final class ExportCommand implements Callable<Integer> {
       description = "A run folder (its newest good checkpoint) or one checkpoint folder (checkpoints/step-00001000).")
   Path checkpoint;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Where to write the SavedModel (default: <run>/saved_model).")
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Where to write the SavedModel (default: <run>/saved_model).")
   Path out;
 
   @Option(names = "--no-ema", description = "Export the last step's weights instead of their moving average.")

@@ -14,8 +14,9 @@ final class SamplerConverter implements ITypeConverter<Sampler> {
     try {
       return Sampler.valueOf(value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new TypeConversionException("--sampler must be one of " + Arrays.stream(Sampler.values()).map(Sampler::label)
-          .collect(Collectors.joining(", ")) + ", got '" + value + "'.");
+      throw new TypeConversionException("--sampler must be one of "
+          + Arrays.stream(Sampler.values()).map(Sampler::label).collect(Collectors.joining(", ")) + ", got '" + value
+          + "'.");
     }
   }
 }

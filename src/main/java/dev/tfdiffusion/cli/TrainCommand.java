@@ -106,7 +106,8 @@ public final class TrainCommand implements Callable<Integer> {
       try (RunLock lock = RunLock.acquire(resume, CommonOptions.typed(spec))) {
         TrainConfig config = TrainConfig.read(resume.resolve(RunLayout.CONFIG)).validate();
         Images.Split data = TrainingData.load(config, fits(config));
-        return train(config, data, parallelism.placement(config, data), resume);
+        boolean compile = xla.resolve(); // before TensorFlow starts: XLA reads its environment then
+        return train(config, data, compile, parallelism.placement(config, data), resume);
       }
     }
     if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
@@ -123,9 +124,10 @@ public final class TrainCommand implements Callable<Integer> {
     requireNewRunDir(runDir);
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
     Images.Split data = TrainingData.load(config, fits(config));
+    boolean compile = xla.resolve(); // before TensorFlow starts: XLA reads its environment then
     Placement placement = parallelism.placement(config, data);
     try (RunLock lock = prepareNewRunDir(runDir)) {
-      return train(config, data, placement, runDir);
+      return train(config, data, compile, placement, runDir);
     }
   }
 
@@ -143,9 +145,10 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   /** The run itself, under the run folder's lock. */
-  private int train(TrainConfig config, Images.Split data, Placement placement, Path runDir) throws IOException {
+  private int train(TrainConfig config, Images.Split data, boolean compile, Placement placement, Path runDir)
+      throws IOException {
     Trainer trainer = new Trainer(config, new Trainer.Options(runDir, resume != null, stopAfter,
-        System.console() != null, quiet, xla.resolve(), Versions.all(), placement), System.out);
+        System.console() != null, quiet, compile, Versions.all(), placement), System.out);
     CountDownLatch done = trainer.installInterruptHandler();
     Trainer.Outcome outcome;
     try {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code worker}: one task of a training cluster, serving the towers a chief ({@code train --workers}) places on it. */
+/** {@code worker}: one task of a training cluster, running the towers a chief ({@code train --workers}) puts on it. */
 @Command(name = "worker", mixinStandardHelpOptions = true,
     description = {"Starts TensorFlow's gRPC server for task I of job 'worker' and serves until it is stopped "
         + "(SIGTERM or Ctrl-C end it with exit code 0). It prints 'worker I listening on HOST:PORT' once it accepts "
