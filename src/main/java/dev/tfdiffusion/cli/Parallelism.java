@@ -78,7 +78,23 @@ final class Parallelism {
           + " images of a step; use at most " + batch + ".");
     }
     Cluster.Address address = chief != null ? chiefAddress() : localAddress();
+    failFast();
     return Chief.start(address, cluster, Duration.ofSeconds(timeout)).placement(STEP_CALL_TIMEOUT);
+  }
+
+  /**
+   * A call to a worker that is gone fails at once instead of waiting for it to come back (gRPC's default for
+   * TensorFlow's calls), so a lost worker ends the step and is named. TensorFlow reads the setting on its first
+   * remote call, after this.
+   */
+  private static void failFast() {
+    if (System.getenv("GRPC_FAIL_FAST") == null) {
+      try {
+        LibC.load().setenv("GRPC_FAIL_FAST", "true", 1);
+      } catch (UnsatisfiedLinkError e) {
+        // without libc's setenv a lost worker is still caught, by the call timeout
+      }
+    }
   }
 
   private Cluster.Address chiefAddress() {
