@@ -25,6 +25,19 @@ public final class GrpcSessions {
    * be closed before its graph; unlike {@code new Session(graph)} it does not initialise variables by itself.
    */
   public static Session open(Graph graph, String target, ConfigProto config) {
+    return open(graph, target, config, false);
+  }
+
+  /**
+   * As {@link #open(Graph, String, ConfigProto)}, for a server whose variables an earlier session of the same graph
+   * initialised and shares ({@code share_session_state_in_clusterspec_propagation}): the new session must not run
+   * the initializers again, and Java's session would otherwise refuse every run until it has.
+   */
+  public static Session reopen(Graph graph, String target, ConfigProto config) {
+    return open(graph, target, config, true);
+  }
+
+  private static Session open(Graph graph, String target, ConfigProto config, boolean initialized) {
     if (!target.startsWith("grpc://")) {
       throw new IllegalArgumentException("a TensorFlow server target starts with grpc://, got " + target);
     }
@@ -38,7 +51,11 @@ public final class GrpcSessions {
       status.throwExceptionIfNotOK();
       TF_Session session = TF_Session.newSession(ref.nativeHandle(), options, status);
       status.throwExceptionIfNotOK();
-      return new Session(graph, session);
+      Session opened = new Session(graph, session);
+      if (initialized) {
+        opened.markAllInitializersAsRan();
+      }
+      return opened;
     } finally {
       TF_DeleteSessionOptions(options);
     }

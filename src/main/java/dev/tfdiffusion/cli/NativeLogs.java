@@ -1,5 +1,6 @@
 package dev.tfdiffusion.cli;
 
+import dev.tfdiffusion.util.LibC;
 import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;

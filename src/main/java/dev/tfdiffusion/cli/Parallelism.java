@@ -19,8 +19,6 @@ import picocli.CommandLine.Option;
  * checkpoint resumes under any of them.
  */
 final class Parallelism {
-  /** Bounds every call of a remote session, so that a worker that stops answering cannot hang the run forever. */
-  private static final Duration STEP_CALL_TIMEOUT = Duration.ofMinutes(10);
   private static final int DEFAULT_CONNECT_TIMEOUT_S = 60;
 
   @Option(names = "--devices", paramLabel = "N|auto", converter = DeviceCount.class,
@@ -45,8 +43,21 @@ final class Parallelism {
           + DEFAULT_CONNECT_TIMEOUT_S + ").")
   Integer connectTimeout;
 
-  /** The towers' devices (each needs at least one image of the step's batch); with --workers, the chief started. */
+  /** As {@link #placement(TrainConfig, Images.Split, Placement.Recovery)}, giving up on the first worker fault. */
   Placement placement(TrainConfig config, Images.Split data) {
+    return placement(config, data, new Placement.Recovery(null, Duration.ZERO));
+  }
+
+  /** Whether the towers run on worker processes. */
+  boolean onWorkers() {
+    return workers != null;
+  }
+
+  /**
+   * The towers' devices (each needs at least one image of the step's batch); with --workers, the chief started,
+   * handling worker faults as {@code recovery} says.
+   */
+  Placement placement(TrainConfig config, Images.Split data, Placement.Recovery recovery) {
     if (workers == null) {
       if (chief != null || connectTimeout != null) {
         throw UserError.usage((chief != null ? "--chief" : "--connect-timeout") + " applies to training on "
@@ -78,23 +89,7 @@ final class Parallelism {
           + " images of a step; use at most " + batch + ".");
     }
     Cluster.Address address = chief != null ? chiefAddress() : localAddress();
-    failFast();
-    return Chief.start(address, cluster, Duration.ofSeconds(timeout)).placement(STEP_CALL_TIMEOUT);
-  }
-
-  /**
-   * A call to a worker that is gone fails at once instead of waiting for it to come back (gRPC's default for
-   * TensorFlow's calls), so a lost worker ends the step and is named. TensorFlow reads the setting on its first
-   * remote call, after this.
-   */
-  private static void failFast() {
-    if (System.getenv("GRPC_FAIL_FAST") == null) {
-      try {
-        LibC.load().setenv("GRPC_FAIL_FAST", "true", 1);
-      } catch (UnsatisfiedLinkError e) {
-        // without libc's setenv a lost worker is still caught, by the call timeout
-      }
-    }
+    return Chief.start(address, cluster, Duration.ofSeconds(timeout)).placement(recovery);
   }
 
   private Cluster.Address chiefAddress() {

@@ -81,6 +81,9 @@ public final class TrainCommand implements Callable<Integer> {
   @Mixin
   Parallelism parallelism;
 
+  @Mixin
+  RecoveryOptions recovery;
+
   @Option(names = "--quiet", description = "Print nothing but errors.")
   boolean quiet;
 
@@ -95,6 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (stopAfter < 0 || (stopAfter == 0 && spec.commandLine().getParseResult().hasMatchedOption("--stop-after"))) {
       throw UserError.usage("--stop-after must be positive, got " + stopAfter + ".");
     }
+    Placement.Recovery faults = recovery.resolve(parallelism.onWorkers());
     Map<String, Object> overrides = configOverrides();
     if (resume != null) {
       if (!overrides.isEmpty() || out != null || overwrite || configFile != null
@@ -107,7 +111,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig config = TrainConfig.read(resume.resolve(RunLayout.CONFIG)).validate();
         Images.Split data = TrainingData.load(config, fits(config));
         boolean compile = xla.resolve(); // before TensorFlow starts: XLA reads its environment then
-        return train(config, data, compile, parallelism.placement(config, data), resume);
+        return train(config, data, compile, parallelism.placement(config, data, faults), resume);
       }
     }
     if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
@@ -125,7 +129,7 @@ public final class TrainCommand implements Callable<Integer> {
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
     Images.Split data = TrainingData.load(config, fits(config));
     boolean compile = xla.resolve(); // before TensorFlow starts: XLA reads its environment then
-    Placement placement = parallelism.placement(config, data);
+    Placement placement = parallelism.placement(config, data, faults);
     try (RunLock lock = prepareNewRunDir(runDir)) {
       return train(config, data, compile, placement, runDir);
     }

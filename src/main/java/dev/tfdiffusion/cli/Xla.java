@@ -1,6 +1,7 @@
 package dev.tfdiffusion.cli;
 
 import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.util.LibC;
 import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 

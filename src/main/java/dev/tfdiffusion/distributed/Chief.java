@@ -2,13 +2,17 @@ package dev.tfdiffusion.distributed;
 
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.train.Placement;
+import dev.tfdiffusion.util.LibC;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.GrpcSessions;
@@ -39,6 +43,12 @@ public final class Chief {
   private final Cluster workers;
   private final Server server; // held for the chief's lifetime: TensorFlow cannot stop it cleanly
 
+  /**
+   * Bounds every call of a remote session that sets no timeout of its own (a step sets its own), so that a worker
+   * that stops answering cannot hang the chief forever.
+   */
+  static final Duration CALL_TIMEOUT = Duration.ofMinutes(10);
+
   private Chief(Cluster.Address address, Cluster workers, Server server) {
     this.address = address;
     this.workers = workers;
@@ -50,6 +60,7 @@ public final class Chief {
    * tasks that did not answer within {@code connectTimeout} (TensorFlow itself would wait for them forever).
    */
   public static Chief start(Cluster.Address address, Cluster workers, Duration connectTimeout) {
+    failFast();
     awaitWorkers(workers, connectTimeout);
     ServerDef def = ServerDef.newBuilder()
         .setCluster(ClusterDef.newBuilder().addJob(JobDef.newBuilder().setName(WorkerServer.BOOT_JOB)
@@ -65,6 +76,21 @@ public final class Chief {
     } catch (TensorFlowException e) {
       throw new UserError("Cannot start the chief's TensorFlow server on " + address + ": "
           + e.getMessage().lines().findFirst().orElse("").strip() + ".");
+    }
+  }
+
+  /**
+   * A call to a worker that is gone fails at once instead of waiting for it to come back (gRPC's default for
+   * TensorFlow's calls), so a lost worker ends the step and is named. TensorFlow reads the setting on its first
+   * remote call, after this.
+   */
+  private static void failFast() {
+    if (System.getenv("GRPC_FAIL_FAST") == null) {
+      try {
+        LibC.load().setenv("GRPC_FAIL_FAST", "true", 1);
+      } catch (UnsatisfiedLinkError e) {
+        // without libc's setenv a lost worker is still caught, by the call timeout
+      }
     }
   }
 
@@ -96,6 +122,11 @@ public final class Chief {
     return GrpcSessions.open(graph, "grpc://" + address, sessionConfig(operationTimeout));
   }
 
+  /** A new session of {@code graph} that goes on with the variables an earlier one initialised on the chief. */
+  public Session reopen(Graph graph, Duration operationTimeout) {
+    return GrpcSessions.reopen(graph, "grpc://" + address, sessionConfig(operationTimeout));
+  }
+
   public Cluster workers() {
     return workers;
   }
@@ -104,7 +135,7 @@ public final class Chief {
    * The training step's placement on this cluster: tower i on {@code /job:worker/task:i}; the variables, the
    * optimizer, the checkpoint and summary ops on the chief, so that every file is written on the chief's machine.
    */
-  public Placement placement(Duration operationTimeout) {
+  public Placement placement(Placement.Recovery recovery) {
     List<DeviceSpec> towers = new ArrayList<>();
     for (int t = 0; t < workers.workers().size(); t++) {
       towers.add(DeviceSpec.newBuilder().job(Cluster.WORKER_JOB).task(t).build());
@@ -112,19 +143,104 @@ public final class Chief {
     Placement.Remote remote = new Placement.Remote() {
       @Override
       public Session open(Graph graph) {
-        return Chief.this.open(graph, operationTimeout);
+        return Chief.this.open(graph, CALL_TIMEOUT);
       }
 
       @Override
-      public Optional<String> explain(TensorFlowException failure) {
-        return WorkerFault.of(failure, workers).map(f -> {
-          String task = f.task() >= 0 ? "Worker task " + f.task() + " (" + workers.workers().get(f.task()) + ")"
-              : "A worker";
-          return task + (f.kind() == WorkerFault.Kind.LOST ? " was lost" : " stopped answering");
-        });
+      public Session reopen(Graph graph) {
+        return Chief.this.reopen(graph, CALL_TIMEOUT);
+      }
+
+      @Override
+      public Placement.Health health(Ops tf) {
+        return new Health(new Probes(tf, workers), workers);
+      }
+
+      @Override
+      public Duration stepTimeout(double medianStepSeconds) {
+        return recovery.stepTimeout(medianStepSeconds);
+      }
+
+      @Override
+      public Duration recoverTimeout() {
+        return recovery.recoverTimeout();
       }
     };
     return new Placement(List.copyOf(towers), 0, DeviceSpec.newBuilder().job(CHIEF_JOB).task(0).build(), remote);
+  }
+
+  /** Names the worker behind a failed step, and waits for lost or frozen workers to answer again. */
+  static final class Health implements Placement.Health {
+    /** A probe is one tiny op: a worker that answers at all answers it at once. */
+    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+    private static final long POLL_MS = 500;
+
+    private final Probes probes;
+    private final Cluster workers;
+
+    Health(Probes probes, Cluster workers) {
+      this.probes = probes;
+      this.workers = workers;
+    }
+
+    @Override
+    public Optional<String> explain(TensorFlowException failure, Session session) {
+      Optional<WorkerFault> fault = WorkerFault.of(failure, workers);
+      if (fault.isEmpty()) {
+        return Optional.empty();
+      }
+      List<Integer> tasks = fault.get().task() >= 0 ? List.of(fault.get().task())
+          : List.copyOf(probes.faults(session, PROBE_TIMEOUT).keySet());
+      String verb = fault.get().kind() == WorkerFault.Kind.LOST ? " was lost" : " stopped answering";
+      if (tasks.isEmpty()) {
+        return Optional.of("A worker" + verb);
+      }
+      List<String> named = new ArrayList<>();
+      tasks.forEach(t -> named.add(t + " (" + workers.workers().get(t) + ")"));
+      return Optional.of((tasks.size() == 1 ? "Worker task " : "Worker tasks ") + String.join(", ", named)
+          + (tasks.size() == 1 ? verb : verb.replace("was", "were")));
+    }
+
+    /**
+     * Probes every task in the current session; a task that fails at once (lost, or restarted and so without the
+     * session) gets a new session once its port accepts connections again; a frozen one is waited for, without a
+     * new session (creating one would block on it). Once every task answers, the run goes on in a new session in
+     * any case: closing the old one waits until the failed step has ended on every task (a timed-out call returns
+     * to the client while the chief may still be running the step), so the chief's variables can then be read as
+     * final.
+     */
+    @Override
+    public boolean awaitHealthy(Placement.Sessions sessions, Duration timeout, BooleanSupplier stop) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      boolean fresh = false;
+      while (!stop.getAsBoolean()) {
+        Map<Integer, WorkerFault.Kind> faults = probes.faults(sessions.current(), PROBE_TIMEOUT);
+        if (faults.isEmpty() && fresh) {
+          return true;
+        }
+        boolean allLost = faults.values().stream().allMatch(k -> k == WorkerFault.Kind.LOST);
+        if (allLost && unreachable(workers).stream().noneMatch(faults::containsKey)) {
+          try {
+            sessions.reopen();
+            fresh = true;
+            continue; // probe the new session at once
+          } catch (TensorFlowException e) {
+            // the worker went away again: keep waiting
+          }
+        }
+        fresh = false;
+        if (System.nanoTime() > deadline) {
+          return false;
+        }
+        try {
+          Thread.sleep(POLL_MS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return false;
+    }
   }
 
   /**
@@ -133,8 +249,10 @@ public final class Chief {
    */
   public static final class Probes {
     private final List<Operand<TInt32>> perTask = new ArrayList<>();
+    private final Cluster workers;
 
     public Probes(Ops tf, Cluster workers) {
+      this.workers = workers;
       for (int t = 0; t < workers.workers().size(); t++) {
         Ops on = tf.withDevice(DeviceSpec.newBuilder().job(Cluster.WORKER_JOB).task(t).build());
         perTask.add(on.withName("probe_worker_" + t).identity(on.constant(t)));
@@ -143,16 +261,22 @@ public final class Chief {
 
     /** The tasks that do not answer a probe within {@code timeout}. */
     public List<Integer> unresponsive(Session session, Duration timeout) {
+      return List.copyOf(faults(session, timeout).keySet());
+    }
+
+    /** The tasks that do not answer a probe within {@code timeout}, each with how it failed (in task order). */
+    public Map<Integer, WorkerFault.Kind> faults(Session session, Duration timeout) {
       RunOptions options = RunOptions.newBuilder().setTimeoutInMs(timeout.toMillis()).build();
-      List<Integer> silent = new ArrayList<>();
+      Map<Integer, WorkerFault.Kind> faults = new TreeMap<>();
       for (int t = 0; t < perTask.size(); t++) {
         try (Result r = session.runner().fetch(perTask.get(t)).setOptions(options).run()) {
           r.get(0); // answered
         } catch (TensorFlowException e) {
-          silent.add(t);
+          // a restarted worker has no such session: as good as lost until a new session is made
+          faults.put(t, WorkerFault.of(e, workers).map(WorkerFault::kind).orElse(WorkerFault.Kind.LOST));
         }
       }
-      return silent;
+      return faults;
     }
   }
 

@@ -10,15 +10,19 @@ import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore;
 import dev.tfdiffusion.model.VariableStore.Param;
 import dev.tfdiffusion.util.SessionOptions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
@@ -50,7 +54,9 @@ public final class TrainGraph implements AutoCloseable {
   public static final String MODEL_PREFIX = "model/";
 
   private final Graph graph = new Graph();
-  private final Session session;
+  private final Placement.Remote remote;
+  private final Placement.Health health; // null on one process
+  private Session session; // replaced after a worker restart
   private final VariableStore<TFloat32> store;
   private final Placeholder<TFloat32> imagesFeed;
   private final Op loadImages;
@@ -58,12 +64,14 @@ public final class TrainGraph implements AutoCloseable {
   private final Operand<TFloat64> metrics;
   private final CheckpointOps checkpoint;
   private final Variable<TInt64> globalStep;
+  private final Variable<TInt64> updatesBegun; // null on one process
   private final Operand<TFloat32> noisy;
   private final Operand<TInt32> timesteps;
   private final Operand<TFloat32> prediction;
   private final List<Param<TFloat32>> trained;
   private final List<Operand<TFloat32>> rawGradients;
   private final Summaries summaries;
+  private final String tensorboard;
 
   /** A training graph without TensorBoard summaries (tests, benchmarks). */
   public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
@@ -134,11 +142,24 @@ public final class TrainGraph implements AutoCloseable {
     Variable<TFloat64> lossEma = tf.withName("loss_ema").variable(tf.withInitScope().constant(0.0));
     Operand<TFloat64> lossEmaNext = lossAverage(tf, config, loss.total(), lossEma, step);
     metrics = StepMetrics.pack(tf, loss, o.lr(), o.gradNorm(), stepF, lossEmaNext);
-    List<Op> updates = updates(tf, adamw, ema, o, stepF);
-    updates.add(tf.withControlDependencies(List.of((Op) metrics)).assign(lossEma, lossEmaNext));
+    // on a cluster, the step records that its updates begin: a worker lost after sending its gradients can abort the
+    // step with some updates applied and the step counter not yet advanced, and the loop must then tell
+    updatesBegun = placement.remote() == null ? null
+        : tf.withName("updates_begun").variable(tf.withInitScope().constant(-1L));
+    List<Op> readsDone = new ArrayList<>();
+    o.clipped().forEach(g -> readsDone.add((Op) g));
+    readsDone.add((Op) metrics);
+    if (updatesBegun != null) {
+      Op begin = tf.withControlDependencies(readsDone).withName("begin_updates").assign(updatesBegun, step);
+      readsDone.clear();
+      readsDone.add(begin);
+    }
+    List<Op> updates = updates(tf, adamw, ema, o, stepF, readsDone);
+    updates.add(tf.withControlDependencies(readsDone).assign(lossEma, lossEmaNext));
 
     // ---- summaries, then the step ----
     summaries = tensorboard == null ? null : new Summaries(tf);
+    this.tensorboard = tensorboard == null ? null : tensorboard.toAbsolutePath().toString();
     if (summaries != null) {
       updates.addAll(summaries.scalars(tf, step, StepMetrics.scalars(tf, loss, o.lr(), o.gradNorm(), lossEmaNext)));
     }
@@ -150,10 +171,12 @@ public final class TrainGraph implements AutoCloseable {
     }
 
     checkpoint = new CheckpointOps(tf, checkpointed(adamw, ema, lossEma), true);
-    session = placement.remote() == null ? new Session(graph, sessionConfig) : placement.remote().open(graph);
+    remote = placement.remote();
+    health = remote == null ? null : remote.health(tf);
+    session = remote == null ? new Session(graph, sessionConfig) : remote.open(graph);
     session.initialize();
     if (summaries != null) {
-      summaries.open(session, tensorboard.toAbsolutePath().toString());
+      summaries.open(session, this.tensorboard);
     }
   }
 
@@ -201,10 +224,9 @@ public final class TrainGraph implements AutoCloseable {
    * AdamW's updates, then the weight average's. Parameters change in place only after every read of them: the
    * clipped gradients (which need all gradients) and the metrics (which need the forward pass).
    */
-  private List<Op> updates(Ops tf, AdamW adamw, WeightAverage ema, Optimization o, Operand<TFloat64> stepF) {
-    List<Op> readsDone = new ArrayList<>();
-    o.clipped().forEach(g -> readsDone.add((Op) g));
-    readsDone.add((Op) metrics);
+  /** AdamW and the weight average, each update after {@code readsDone}. */
+  private List<Op> updates(Ops tf, AdamW adamw, WeightAverage ema, Optimization o, Operand<TFloat64> stepF,
+                           List<Op> readsDone) {
     Ops optimize = tf.withSubScope("optimize");
     List<Op> updates = adamw.apply(tf, trained, o.clipped(), optimize.dtypes.cast(o.lr(), TFloat32.class), stepF,
         readsDone);
@@ -250,11 +272,60 @@ public final class TrainGraph implements AutoCloseable {
 
   /** Runs one training step; returns the metrics of the step just taken. */
   public StepMetrics step() {
-    try (Result r = session.runner().addTarget(trainStep).fetch(metrics).run()) {
+    return step(null);
+  }
+
+  /** As {@link #step()}, failing with a {@link TensorFlowException} after {@code timeout} (null: no bound). */
+  public StepMetrics step(Duration timeout) {
+    Session.Runner runner = session.runner().addTarget(trainStep).fetch(metrics);
+    if (timeout != null) {
+      runner.setOptions(RunOptions.newBuilder().setTimeoutInMs(timeout.toMillis()).build());
+    }
+    try (Result r = runner.run()) {
       TFloat64 m = (TFloat64) r.get(0);
       double[] out = new double[(int) m.size()];
       m.copyTo(DataBuffers.of(out, false, false));
       return StepMetrics.unpack(out);
+    }
+  }
+
+  /**
+   * What a failed step says about the cluster ("Worker task 1 (h:p) was lost"); empty for a failure that is no
+   * worker fault, and always on one process.
+   */
+  public Optional<String> explainFault(TensorFlowException failure) {
+    return health == null ? Optional.empty() : health.explain(failure, session);
+  }
+
+  /**
+   * After a worker fault: waits until every worker answers again, on a new session where a restarted worker needs
+   * one (the variables stay on the chief's server); false when that did not happen within {@code timeout}.
+   */
+  public boolean awaitWorkers(Duration timeout, BooleanSupplier stop) {
+    return health.awaitHealthy(new Placement.Sessions() {
+      @Override
+      public Session current() {
+        return session;
+      }
+
+      @Override
+      public Session reopen() {
+        session.close();
+        session = remote.reopen(graph);
+        return session;
+      }
+    }, timeout, stop);
+  }
+
+  /**
+   * Starts over from the initial values, the training images and open summary files: after a fault that left the
+   * variables ahead of the last logged step or lost them, before a restore from a checkpoint.
+   */
+  public void reinitialize(Images train) {
+    session.forceInitialize();
+    loadImages(train);
+    if (summaries != null) {
+      summaries.open(session, tensorboard);
     }
   }
 
@@ -314,6 +385,19 @@ public final class TrainGraph implements AutoCloseable {
   public void closeSummaries() {
     if (summaries != null) {
       summaries.close(session);
+    }
+  }
+
+  /**
+   * The step whose updates began last on a cluster (-1: none since the start or a {@link #reinitialize}); on one
+   * process always -1.
+   */
+  public long updatesBegun() {
+    if (updatesBegun == null) {
+      return -1;
+    }
+    try (Result r = session.runner().fetch(updatesBegun).run()) {
+      return ((TInt64) r.get(0)).getLong();
     }
   }
 

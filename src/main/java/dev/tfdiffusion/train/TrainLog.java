@@ -23,11 +23,22 @@ public final class TrainLog implements AutoCloseable {
   public record Row(long step, double loss, double emaLoss, double learningRate, double gradNorm, double elapsed,
                     double mainLoss, double penalty) {}
 
-  private final BufferedWriter out;
+  private final Path file;
+  private BufferedWriter out;
 
   /** Opens the log for appending after step {@code firstStep - 1}: later rows of an interrupted run are dropped. */
   public TrainLog(Path runDir, long firstStep) {
-    Path file = runDir.resolve(RunLayout.TRAIN_LOG);
+    file = runDir.resolve(RunLayout.TRAIN_LOG);
+    out = open(file, firstStep);
+  }
+
+  /** Drops the rows from {@code firstStep} on (the run went back to a checkpoint) and appends after them. */
+  public void rewind(long firstStep) {
+    close();
+    out = open(file, firstStep);
+  }
+
+  private static BufferedWriter open(Path file, long firstStep) {
     try {
       List<String> keep = new ArrayList<>();
       keep.add(HEADER);
@@ -41,7 +52,7 @@ public final class TrainLog implements AutoCloseable {
       Path tmp = file.resolveSibling(RunLayout.TRAIN_LOG + ".tmp");
       Files.write(tmp, keep, StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+      return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.tensorflow.exceptions.TensorFlowException;
 
 /**
@@ -122,8 +123,28 @@ public final class Trainer {
       long start = System.nanoTime();
       long step = firstStep;
       double elapsed = spentBefore;
+      StepTimes times = new StepTimes();
+      int failures = 0;
       while (step < lastStep && !stopRequested) {
-        StepMetrics m = step(graph, placement, step, checkpoints, runDir);
+        StepMetrics m;
+        long stepStart = System.nanoTime();
+        try {
+          m = graph.step(placement.remote() == null ? null
+              : placement.remote().stepTimeout(times.medianSeconds()));
+        } catch (TensorFlowException e) {
+          times = new StepTimes(); // the first step of a new session optimises the graph again: the first step's bound
+          Optional<Checkpoints.Checkpoint> back = recover(graph, e, step, ++failures, checkpoints, runDir, train,
+              progress::line);
+          if (back != null) { // the chief's variables are not at this step: go back to the newest checkpoint
+            step = back.map(c -> c.state().step()).orElse(0L);
+            ema = back.map(c -> c.state().emaLoss()).orElse(Double.NaN);
+            log.rewind(step);
+            progress.step(step, ema);
+          }
+          continue;
+        }
+        failures = 0;
+        times.add((System.nanoTime() - stepStart) / 1e9);
         elapsed = spentBefore + (System.nanoTime() - start) / 1e9;
         if (!m.finite()) {
           log.append(row(step, m, ema, elapsed));
@@ -167,26 +188,77 @@ public final class Trainer {
     return new TrainLog.Row(step, m.loss(), ema, m.learningRate(), m.gradNorm(), elapsed, m.main(), m.penalty());
   }
 
+  /** Faults in a row at one step after which the run stops, even if the workers keep coming back. */
+  private static final int MAX_FAILURES_PER_STEP = 3;
+
   /**
-   * One step; on a cluster, a step that fails because a worker was lost or stopped answering is one sentence that
-   * says where the run can continue (it changed nothing: the updates wait for every tower).
+   * After a failed step on a cluster: when a worker was lost or stopped answering, waits for it to answer again and
+   * says so. Returns null to go on at the same step (the chief's variables are at it: the updates wait for every
+   * tower), or the checkpoint to go back to (empty: step 0) when the failed step's updates had begun (a worker lost
+   * after sending its gradients) or the variables are gone. A stop request ends the wait (null; the loop then ends with a checkpoint). Any other
+   * failure, or a worker that does not come back in time, ends the run with one sentence.
    */
-  private static StepMetrics step(TrainGraph graph, Placement placement, long step, Checkpoints checkpoints,
-                                  Path runDir) {
+  private Optional<Checkpoints.Checkpoint> recover(TrainGraph graph, TensorFlowException failure, long step,
+                                                   int failures, Checkpoints checkpoints, Path runDir,
+                                                   Images train, Consumer<String> tell) {
+    String fault = graph.explainFault(failure).orElseThrow(() -> failure);
+    Duration wait = options.placement().remote().recoverTimeout();
+    long good = checkpoints.latest(w -> {}).map(c -> c.state().step()).orElse(0L);
+    String resume = "the newest checkpoint, step " + good + ", is intact: restart the worker, then continue with "
+        + "'train --resume " + runDir + "' and the same --workers.";
+    if (wait.isZero()) {
+      throw new UserError(fault + " at step " + step + "; " + resume, UserError.FAILURE, failure);
+    }
+    if (failures > MAX_FAILURES_PER_STEP) {
+      throw new UserError(fault + " at step " + step + " again, after " + MAX_FAILURES_PER_STEP + " recoveries at "
+          + "this step; " + resume, UserError.FAILURE, failure);
+    }
+    tell.accept(fault + " at step " + step + "; waiting up to " + wait.toSeconds() + " s for it to answer again.");
+    if (!graph.awaitWorkers(wait, () -> stopRequested)) {
+      if (stopRequested) {
+        return null;
+      }
+      throw new UserError(fault + " at step " + step + " and did not answer again within " + wait.toSeconds()
+          + " s; " + resume, UserError.FAILURE, failure);
+    }
+    String reason;
     try {
-      return graph.step();
+      long at = graph.globalStep();
+      if (at == step && graph.updatesBegun() != step) {
+        tell.accept("Every worker answers again; continuing at step " + step + ".");
+        return null;
+      }
+      reason = at == step ? "step " + step + "'s updates had begun" : "the chief's variables are at step " + at
+          + ", not " + step;
     } catch (TensorFlowException e) {
-      if (placement.remote() == null) {
-        throw e;
+      reason = "the chief's variables are gone";
+    }
+    Optional<Checkpoints.Checkpoint> back = checkpoints.latest(message -> out.println(message));
+    graph.reinitialize(train);
+    back.ifPresent(c -> graph.restore(c.prefix()));
+    tell.accept("Every worker answers again; " + reason + ", so the run goes back to "
+        + back.map(c -> "its checkpoint at step " + c.state().step()).orElse("step 0") + ".");
+    return back;
+  }
+
+  /** The recent steps' durations, for the step timeout. */
+  private static final class StepTimes {
+    private static final int KEPT = 99;
+    private final java.util.ArrayDeque<Double> seconds = new java.util.ArrayDeque<>();
+
+    void add(double s) {
+      if (seconds.size() == KEPT) {
+        seconds.removeFirst();
       }
-      String what = placement.remote().explain(e).orElse(null);
-      if (what == null) {
-        throw e;
+      seconds.addLast(s);
+    }
+
+    double medianSeconds() {
+      if (seconds.isEmpty()) {
+        return Double.NaN;
       }
-      long good = checkpoints.latest(w -> {}).map(c -> c.state().step()).orElse(0L);
-      throw new UserError(what + " at step " + step + "; the newest checkpoint, step " + good + ", is intact: "
-          + "restart the worker, then continue with 'train --resume " + runDir + "' and the same --workers.",
-          UserError.FAILURE, e);
+      double[] sorted = seconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      return sorted[sorted.length / 2];
     }
   }
 

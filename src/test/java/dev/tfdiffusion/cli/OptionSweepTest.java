@@ -196,6 +196,15 @@ class OptionSweepTest {
             "5"),
         c(2, "--connect-timeout must be at least 1 second, got 0.", "--connect-timeout", "0", "--workers",
             "127.0.0.1:1")));
+    t.put("train --step-timeout", values(
+        c(2, "--step-timeout applies to training on workers; add --workers or drop it.", "--step-timeout", "5"),
+        c(2, "--step-timeout must be at least 1 second, got 0.", "--step-timeout", "0", "--workers",
+            "127.0.0.1:1")));
+    t.put("train --recover-timeout", values(
+        c(2, "--recover-timeout applies to training on workers; add --workers or drop it.", "--recover-timeout",
+            "5"),
+        c(2, "--recover-timeout must be 0 or more seconds, got -1.", "--recover-timeout", "-1", "--workers",
+            "127.0.0.1:1")));
     t.put("train --digit", values(
         c(2, "--digit must be one of 0..9 or 'all', got '12'.", "--digit", "12"),
         c(2, "--digit must be one of 0..9 or 'all', got '-1'.", "--digit", "-1"),

@@ -7,10 +7,17 @@ import dev.tfdiffusion.ChildProcess;
 import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.TrainLog;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,56 +78,161 @@ class DistributedTrainingIT {
     assertTrue(Files.notExists(dir.resolve("run")), "nothing written");
   }
 
+  /**
+   * Acceptance 2 (a)-(c) and Ctrl-C on the chief, each against one uninterrupted run on the same workers (the same
+   * sums in the same order, so the same losses bit for bit): a frozen worker is found at the step timeout and the run
+   * goes on once it thaws; a killed worker restarted within the recovery window is waited for; a worker that does not
+   * come back ends the run with one sentence, intact checkpoints and a resume that finishes; SIGTERM on the chief
+   * stops with a checkpoint while the workers keep serving the next run.
+   */
   @Test
-  void aWorkerLostMidRunIsOneSentenceAndTheRunResumesWithTheSameLosses() throws Exception {
-    String[] run = {"train", "--features", "4", "--steps", "300", "--warmup-steps", "30", "--seed", "5",
-        "--checkpoint-every", "10", "--sample-every", "0", "--no-export", "--quiet"};
+  void faultsHealOrEndWithOneSentenceAndTheLossesOfAnUninterruptedRun() throws Exception {
+    String[] run = {"train", "--features", "4", "--steps", "100", "--warmup-steps", "10", "--seed", "5",
+        "--checkpoint-every", "10", "--sample-every", "0", "--no-export"};
     String cluster = "127.0.0.1:" + TestCluster.freePort() + ",127.0.0.1:" + TestCluster.freePort();
     String chiefAddress = "127.0.0.1:" + TestCluster.freePort();
-    Process w0 = TestCluster.startWorker(dir, cluster, 0);
-    Process w1 = TestCluster.startWorker(dir, cluster, 1);
+    Process[] workers = {TestCluster.startWorker(dir, cluster, 0), TestCluster.startWorker(dir, cluster, 1)};
+    String worker = "Worker task %d \\(127\\.0\\.0\\.1:\\d+\\)";
     try {
-      List<String> args = new ArrayList<>(List.of(run));
-      args.addAll(List.of("--workers", cluster, "--chief", chiefAddress, "--out", "run"));
-      Process chief = ChildProcess.builder(dir, args.toArray(new String[0])).start();
-      Path first = dir.resolve("run").resolve(RunLayout.CHECKPOINTS).resolve(Checkpoints.dirName(10));
-      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(3);
-      while (!Files.isDirectory(first)) {
-        assertTrue(chief.isAlive() && System.nanoTime() < deadline, "no checkpoint 10");
-        Thread.sleep(5);
+      ChildProcess.Output reference = ChildProcess.run(dir, with(run, "--workers", cluster, "--chief", chiefAddress,
+          "--out", "reference", "--quiet"));
+      assertEquals(0, reference.code(), reference.text());
+
+      // (c) then (a): freeze worker 0, thaw it; kill worker 1, restart it; the run ends by itself
+      Watched healed = Watched.start(dir, with(run, "--workers", cluster, "--chief", chiefAddress, "--out", "healed",
+          "--step-timeout", "3", "--recover-timeout", "60"));
+      awaitCheckpoint(healed, "healed", 10);
+      signal("STOP", workers[0]);
+      long frozenAt = System.nanoTime();
+      try {
+        healed.await(String.format(worker, 0) + " stopped answering at step \\d+; waiting up to 60 s for it to "
+            + "answer again\\.", 60);
+        double seconds = (System.nanoTime() - frozenAt) / 1e9;
+        // the step timeout (3 s), then the probes (at most 5 s for the frozen task)
+        assertTrue(seconds < 20, "found after " + seconds + " s");
+      } finally {
+        signal("CONT", workers[0]);
       }
-      w1.destroyForcibly().waitFor();
-      String text = new String(chief.getInputStream().readAllBytes());
-      assertTrue(chief.waitFor(2, java.util.concurrent.TimeUnit.MINUTES));
-      assertEquals(1, chief.exitValue(), text);
-      // TensorFlow's own log lines may come first; ours is the last
-      String line = text.strip().lines().reduce((a, b) -> b).orElse("");
-      assertTrue(line.matches("Worker task 1 \\(127\\.0\\.0\\.1:\\d+\\) was lost at step \\d+; the newest "
-          + "checkpoint, step \\d+, is intact: restart the worker, then continue with 'train --resume run' and the "
-          + "same --workers\\."), text);
-      for (Path d : Files.list(dir.resolve("run").resolve(RunLayout.CHECKPOINTS)).toList()) {
+      healed.await("Every worker answers again; .*", 60);
+      awaitCheckpoint(healed, "healed", 60);
+      workers[1].destroyForcibly().waitFor();
+      healed.await(String.format(worker, 1) + " was lost at step \\d+; waiting up to 60 s for it to answer "
+          + "again\\.", 60);
+      workers[1] = TestCluster.startWorker(dir, cluster, 1);
+      healed.await("Every worker answers again; .*", 60);
+      assertEquals(0, healed.exit(), healed.text());
+      assertSameLosses("reference", "healed", healed.text());
+
+      // (b): a worker that does not come back within the window; then resume, stop the chief, resume again
+      Watched lost = Watched.start(dir, with(run, "--workers", cluster, "--chief", chiefAddress, "--out", "lost",
+          "--recover-timeout", "2", "--quiet"));
+      awaitCheckpoint(lost, "lost", 10);
+      workers[1].destroyForcibly().waitFor();
+      assertEquals(1, lost.exit(), lost.text());
+      assertTrue(lost.lastLine().matches(String.format(worker, 1) + " was lost at step \\d+ and did not answer "
+          + "again within 2 s; the newest checkpoint, step \\d+, is intact: restart the worker, then continue "
+          + "with 'train --resume lost' and the same --workers\\."), lost.text());
+      for (Path d : Files.list(dir.resolve("lost").resolve(RunLayout.CHECKPOINTS)).toList()) {
         assertTrue(Checkpoints.verify(d).isEmpty(), d + " is damaged");
       }
-
-      w1 = TestCluster.startWorker(dir, cluster, 1);
-      ChildProcess.Output resumed = ChildProcess.run(dir, "train", "--resume", "run", "--workers", cluster, "--chief",
-          chiefAddress, "--no-export", "--quiet");
-      assertEquals(0, resumed.code(), resumed.text());
-      // the uninterrupted run on the same workers: the same sums in the same order, so the same losses
-      List<String> reference = new ArrayList<>(List.of(run));
-      reference.addAll(List.of("--workers", cluster, "--chief", chiefAddress, "--out", "reference"));
-      ChildProcess.Output uninterrupted = ChildProcess.run(dir, reference.toArray(new String[0]));
-      assertEquals(0, uninterrupted.code(), uninterrupted.text());
+      workers[1] = TestCluster.startWorker(dir, cluster, 1);
+      String[] resume = {"train", "--resume", "lost", "--workers", cluster, "--chief", chiefAddress, "--no-export"};
+      Watched stopped = Watched.start(dir, resume);
+      long newest = new Checkpoints(dir.resolve("lost"), 0).latest(w -> {}).orElseThrow().state().step();
+      awaitCheckpoint(stopped, "lost", newest + 10);
+      signal("TERM", stopped.process());
+      assertEquals(143, stopped.exit(), stopped.text());
+      assertTrue(stopped.lastLine().startsWith("Stopped after step "), stopped.text());
+      ChildProcess.Output finished = ChildProcess.run(dir, resume);
+      assertEquals(0, finished.code(), finished.text());
+      assertSameLosses("reference", "lost", lost.text() + stopped.text() + finished.text());
     } finally {
-      w0.destroyForcibly();
-      w1.destroyForcibly();
+      for (Process w : workers) {
+        signal("CONT", w);
+        w.destroyForcibly();
+      }
     }
-    List<TrainLog.Row> a = TrainLog.read(dir.resolve("reference").resolve(RunLayout.TRAIN_LOG));
-    List<TrainLog.Row> b = TrainLog.read(dir.resolve("run").resolve(RunLayout.TRAIN_LOG));
-    assertEquals(300, b.size());
-    for (int i = 0; i < 300; i++) {
-      assertEquals(i, b.get(i).step());
-      assertEquals(a.get(i).loss(), b.get(i).loss(), 0.0, "loss at step " + i);
+  }
+
+  private static String[] with(String[] run, String... more) {
+    List<String> all = new ArrayList<>(List.of(run));
+    all.addAll(List.of(more));
+    return all.toArray(new String[0]);
+  }
+
+  private void awaitCheckpoint(Watched chief, String runDir, long step) throws InterruptedException {
+    Path checkpoint = dir.resolve(runDir).resolve(RunLayout.CHECKPOINTS).resolve(Checkpoints.dirName(step));
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (!Files.isDirectory(checkpoint)) {
+      assertTrue(chief.process().isAlive() && System.nanoTime() < deadline, "no checkpoint " + step + ": "
+          + chief.text());
+      Thread.sleep(5);
+    }
+  }
+
+  private static void signal(String name, Process p) throws Exception {
+    new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).start().waitFor();
+  }
+
+  private void assertSameLosses(String expected, String actual, String output) throws Exception {
+    List<TrainLog.Row> a = TrainLog.read(dir.resolve(expected).resolve(RunLayout.TRAIN_LOG));
+    List<TrainLog.Row> b = TrainLog.read(dir.resolve(actual).resolve(RunLayout.TRAIN_LOG));
+    assertEquals(a.size(), b.size(), actual);
+    for (int i = 0; i < a.size(); i++) {
+      assertEquals(i, b.get(i).step(), actual);
+      assertEquals(a.get(i).loss(), b.get(i).loss(), 0.0, actual + ": loss at step " + i + "; its output:\n" + output);
+    }
+  }
+
+  /** A child process whose output lines are collected as they come, to wait for one. */
+  private record Watched(Process process, BlockingQueue<String> lines, StringBuffer all) {
+    static Watched start(Path dir, String... args) throws Exception {
+      Process p = ChildProcess.builder(dir, args).start();
+      Watched w = new Watched(p, new LinkedBlockingQueue<>(), new StringBuffer());
+      Thread reader = new Thread(() -> {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
+            StandardCharsets.UTF_8))) {
+          for (String line = in.readLine(); line != null; line = in.readLine()) {
+            w.all.append(line).append('\n');
+            w.lines.add(line);
+          }
+        } catch (IOException e) {
+          // the process ended
+        }
+      });
+      reader.setDaemon(true);
+      reader.start();
+      return w;
+    }
+
+    /** Waits for a line that matches {@code regex}, skipping the lines before it. */
+    String await(String regex, int seconds) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      while (System.nanoTime() < deadline) {
+        String line = lines.poll(100, TimeUnit.MILLISECONDS);
+        if (line != null && line.matches(regex)) {
+          return line;
+        }
+      }
+      throw new AssertionError("no line matching " + regex + " within " + seconds + " s in:\n" + all);
+    }
+
+    int exit() throws InterruptedException {
+      if (!process.waitFor(3, TimeUnit.MINUTES)) {
+        process.destroyForcibly();
+        throw new AssertionError("did not end: " + all);
+      }
+      Thread.sleep(200); // the reader's last lines
+      return process.exitValue();
+    }
+
+    String text() {
+      return all.toString();
+    }
+
+    /** TensorFlow's own log lines may come first; ours is the last. */
+    String lastLine() {
+      return all.toString().strip().lines().reduce((a, b) -> b).orElse("");
     }
   }
 }

@@ -1,10 +1,10 @@
-package dev.tfdiffusion.cli;
+package dev.tfdiffusion.util;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 
 /** The few libc calls Java lacks (its environment is read-only), through JNA. */
-interface LibC extends Library {
+public interface LibC extends Library {
   static LibC load() {
     return Native.load("c", LibC.class);
   }
