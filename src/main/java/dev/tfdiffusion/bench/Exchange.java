@@ -133,21 +133,16 @@ public final class Exchange {
     long gradients = 4 * trained.stream().mapToLong(p -> p.shape().size()).sum();
     long total = 0;
     int tensors = 0;
-    for (int k = 0; k < n; k++) {
+    for (int k = stateApart ? 0 : 1; k < n; k++) {
       long shard = batch / n + (k < batch % n ? 1 : 0);
-      long in = weights + 2 * 4 * shard * imagePixels + 4 * shard;
-      long out = gradients + 2 * 4;
-      long tower = in + out;
-      if (k == 0 && !stateApart) {
-        perTower[0] = 0; // filled below: device 0 exchanges with every other tower
-        continue;
-      }
-      perTower[k] = tower;
-      total += tower;
+      long in = weights + 2 * 4 * shard * imagePixels + 4 * shard; // x0, noise (float32), t (int32)
+      long out = gradients + 2 * 4; // and main, penalty
+      perTower[k] = in + out;
+      total += in + out;
       tensors += params.size() + 3 + trained.size() + 2;
     }
     if (!stateApart) {
-      perTower[0] = total;
+      perTower[0] = total; // device 0 holds the state: it exchanges with every other tower
     }
     return new Traffic(total, perTower, tensors);
   }

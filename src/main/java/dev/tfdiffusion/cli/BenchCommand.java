@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
         "With --devices N or --workers the training step runs as 'train' would run it there (towers on N devices, or "
             + "on worker tasks with bench as the chief), and the JSON adds the megabytes that cross between devices "
             + "or tasks in one step, measured from a traced step (exchanged_mb_per_step, "
-            + "exchanged_mb_per_tower_per_step) and counted from the graph's design (..._model). The sampler is "
-            + "always timed on one local device."})
+            + "exchanged_mb_per_tower_per_step) and counted from the graph's design (the same keys ending in "
+            + "_model). The sampler is always timed on one local device."})
 public final class BenchCommand implements Callable<Integer> {
   /** The timings are kept in an array: a million steps is days of timing already. */
   static final int MAX_STEPS = 1_000_000;
