@@ -8,6 +8,7 @@ import dev.tfdiffusion.export.InferenceGraph;
 import dev.tfdiffusion.model.ModelSummary;
 import dev.tfdiffusion.sample.Signatures;
 import dev.tfdiffusion.checkpoint.Checkpoints;
+import dev.tfdiffusion.train.Placement;
 import dev.tfdiffusion.train.TrainGraph;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.SessionOptions;
@@ -32,6 +33,10 @@ import org.tensorflow.types.TInt64;
  * machine, and reports them with the analytic FLOP count of {@link ModelSummary} and against the machine's own
  * float32 matrix-product rate ({@link Sgemm}): {@code useful_fraction}, and the sampler's time over its analytic limit
  * (the forward FLOPs of 1000 steps at that rate).
+ *
+ * <p>With a {@link Placement} of several towers (devices or worker tasks) the training step runs on them, and one
+ * more step, traced after the timed ones, measures the bytes that cross between them ({@link Exchange}); the sampler
+ * is always timed on one local device.
  */
 public final class Benchmark {
   /** The tutorial's batch: all 172 training images of digit 1. */
@@ -42,16 +47,25 @@ public final class Benchmark {
   private Benchmark() {}
 
   /**
+   * The benchmark's training configuration: the quick preset at {@code features}, on digit 1 for up to 172 images
+   * per step (172 = the tutorial's full batch), on all digits above.
+   */
+  public static TrainConfig config(int features, int batch) {
+    return Presets.quick().with(Map.of("features", features,
+        "digit", batch <= TUTORIAL_BATCH ? "1" : TrainConfig.ALL_DIGITS,
+        "batch-size", batch == TUTORIAL_BATCH ? 0 : batch));
+  }
+
+  /**
    * @param batch images per step: up to 172 from digit 1 (172 = the tutorial's full batch), more from all digits
+   * @param placement where the training step's towers run ({@link Placement#SINGLE}: one device)
    * @return the JSON fields, in a stable order
    */
   public static Map<String, Object> run(int features, int batch, int steps, boolean xla, int sampleImages,
-                                        String device) throws IOException {
+                                        String device, Placement placement) throws IOException {
     Map<String, Object> out = new LinkedHashMap<>();
     long start = System.nanoTime();
-    TrainConfig config = Presets.quick().with(Map.of("features", features,
-        "digit", batch <= TUTORIAL_BATCH ? "1" : TrainConfig.ALL_DIGITS,
-        "batch-size", batch == TUTORIAL_BATCH ? 0 : batch));
+    TrainConfig config = config(features, batch);
     Images train = TrainingData.load(config).train();
     int used = config.batchSize() == 0 ? train.count() : config.batchSize();
     ModelSummary model = ModelSummary.of(features, config.timeEmbedding(), train.height(), train.width());
@@ -64,8 +78,10 @@ public final class Benchmark {
       Checkpoints.Checkpoint checkpoint;
       long rssAfterWarmup;
       long rssEnd;
+      Exchange.Traffic measured;
+      Exchange.Traffic modelled;
       try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
-          SessionOptions.create(xla), null)) {
+          SessionOptions.create(xla, placement.virtualCpus()), null, placement)) {
         graph.loadImages(train);
         buildSeconds = (System.nanoTime() - start) / 1e9;
         long t = System.nanoTime();
@@ -81,6 +97,10 @@ public final class Benchmark {
           stepMs[i] = (System.nanoTime() - t) / 1e6;
         }
         rssEnd = currentRssMb();
+        modelled = Exchange.model(graph.params(), graph.trainedParams(), used, (long) train.height() * train.width(),
+            placement);
+        // one device moves nothing between places; its step is not traced, so its numbers stay as they were
+        measured = placement.towers().size() > 1 ? Exchange.measure(graph.traceStep(), placement.towers()) : modelled;
         checkpoint = new Checkpoints(tmp, 1).write(graph.globalStep(), 0, 0, graph::save);
       }
       Arrays.sort(stepMs);
@@ -115,6 +135,12 @@ public final class Benchmark {
       out.put("rss_after_warmup_mb", rssAfterWarmup);
       out.put("rss_after_timed_steps_mb", rssEnd);
       out.put("peak_rss_mb", peakRssMb());
+      out.put("devices", placement.devices());
+      out.put("workers", placement.remote() != null ? placement.towers().size() : 0);
+      out.put("exchanged_mb_per_step", round(measured.totalBytes() / 1e6, 3));
+      out.put("exchanged_mb_per_step_model", round(modelled.totalBytes() / 1e6, 3));
+      out.put("exchanged_mb_per_tower_per_step", round(measured.busiestTowerBytes() / 1e6, 3));
+      out.put("exchanged_mb_per_tower_per_step_model", round(modelled.busiestTowerBytes() / 1e6, 3));
       return out;
     } finally {
       FileTrees.delete(tmp);

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.bench.Benchmark;
 import dev.tfdiffusion.config.Presets;
+import dev.tfdiffusion.config.TrainConfig;
+import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.model.MemoryEstimate;
+import dev.tfdiffusion.train.Placement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +20,13 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Times the training step (gradient penalty on) and the 1000-step sampler, and prints one JSON "
         + "object: device, features, batch, build_s, first_step_s, train_step_ms_median/min/max, useful_gflops "
-        + "(from the analytic FLOP count that summary prints), sample_1000_ms (for --sample-images), peak_rss_mb, ..."})
+        + "(from the analytic FLOP count that summary prints), sample_1000_ms (for --sample-images), peak_rss_mb, ...",
+        "",
+        "With --devices N or --workers the training step runs as 'train' would run it there (towers on N devices, or "
+            + "on worker tasks with bench as the chief), and the JSON adds the megabytes that cross between devices "
+            + "or tasks in one step, measured from a traced step (exchanged_mb_per_step, "
+            + "exchanged_mb_per_tower_per_step) and counted from the graph's design (the same keys ending in "
+            + "_model). The sampler is always timed on one local device."})
 public final class BenchCommand implements Callable<Integer> {
   /** The timings are kept in an array: a million steps is days of timing already. */
   static final int MAX_STEPS = 1_000_000;
@@ -43,6 +52,9 @@ public final class BenchCommand implements Callable<Integer> {
   CommonOptions.XlaSwitch xla;
 
   @Mixin
+  Parallelism parallelism;
+
+  @Mixin
   CommonOptions.Verbose verbose;
 
   @Override
@@ -65,9 +77,11 @@ public final class BenchCommand implements Callable<Integer> {
         MemoryEstimate.nativeLimit());
     MemoryEstimate.requireInferenceFits("--sample-images", features, TIME_EMBEDDING, 8, 8, sampleImages,
         MemoryEstimate.nativeLimit());
-    boolean compile = xla.resolve();
+    boolean compile = xla.resolve(); // before TensorFlow starts: XLA reads its environment then
+    TrainConfig config = Benchmark.config(features, batch);
+    Placement placement = parallelism.placement(config, TrainingData.load(config));
     System.out.println(new ObjectMapper().writeValueAsString(
-        Benchmark.run(features, batch, steps, compile, sampleImages, device())));
+        Benchmark.run(features, batch, steps, compile, sampleImages, device(), placement)));
     return 0;
   }
 

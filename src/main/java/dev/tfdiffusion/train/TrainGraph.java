@@ -116,7 +116,7 @@ public final class TrainGraph implements AutoCloseable {
     GaussianDiffusion diffusion = GaussianDiffusion.of(config, BetaSchedule.CLIPPED_COSINE);
     DiffusionLoss.Terms<TFloat32> loss;
     Towers.Combined parallel = null;
-    if (towers.size() <= 1) {
+    if (towers.isEmpty()) {
       loss = DiffusionLoss.build(layers, net, diffusion, draws.x0(), draws.t(), draws.noise(),
           config.penaltyWeight());
     } else {
@@ -329,9 +329,13 @@ public final class TrainGraph implements AutoCloseable {
     }
   }
 
-  /** Runs one training step with the partition graphs recorded: where every op ran (for placement tests). */
-  RunMetadata traceStep() {
-    RunOptions traced = RunOptions.newBuilder().setOutputPartitionGraphs(true).build();
+  /**
+   * Runs one training step with the partition graphs and a full trace recorded: where every op ran and the shape of
+   * every tensor it produced (placement tests; bench's count of the bytes that cross between devices).
+   */
+  public RunMetadata traceStep() {
+    RunOptions traced = RunOptions.newBuilder().setOutputPartitionGraphs(true)
+        .setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
     try (Result r = session.runner().addTarget(trainStep).fetch(metrics).setOptions(traced).runAndFetchMetadata()) {
       return r.getMetadata().orElseThrow();
     }

@@ -435,6 +435,28 @@ class OptionSweepTest {
             "--sample-images \\d+"), "--sample-images", "2000000000")));
     t.put("bench --xla", values(
         c(2, "Invalid value for option '--xla': --xla must be on, off or auto, got '1'.", "--xla", "1")));
+    // the placement options are train's (the Parallelism mixin), checked before anything is timed
+    t.put("bench --devices", values(
+        c(2, "Invalid value for option '--devices': expected a positive number or auto, got '0'.", "--devices", "0"),
+        c(2, "--devices 200 is more than the 172 images of a step; use at most 172.", "--devices", "200"),
+        c(2, "--devices 20 is more than the 10 images of a step; use at most 10.", "--devices", "20", "--batch",
+            "10"),
+        c(2, "Give --devices or --workers, not both.", "--devices", "2", "--workers", "127.0.0.1:1")));
+    t.put("bench --workers", values(
+        c(2, "--workers must list host:port pairs separated by commas (ports 1..65535), got 'nowhere'.",
+            "--workers", "nowhere"),
+        c(2, "--workers lists 3 workers, more than the 2 images of a step; use at most 2.", "--workers",
+            "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3", "--batch", "2")));
+    t.put("bench --chief", values(
+        c(2, "--chief applies to training on workers; add --workers or drop it.", "--chief", "127.0.0.1:7001"),
+        c(2, "--chief takes one host:port, got 'a:1,b:2'.", "--chief", "a:1,b:2", "--workers", "127.0.0.1:1")));
+    t.put("bench --connect-timeout", values(
+        c(2, "--connect-timeout applies to training on workers; add --workers or drop it.", "--connect-timeout",
+            "5"),
+        c(2, "--connect-timeout must be at least 1 second, got 0.", "--connect-timeout", "0", "--workers",
+            "127.0.0.1:1"),
+        c(1, "No worker answered at task 0 (127.0.0.1:1) within 1 s; start each with 'worker --cluster 127.0.0.1:1 "
+            + "--task I' (or raise --connect-timeout).", "--connect-timeout", "1", "--workers", "127.0.0.1:1")));
 
     // ---- plot-loss ----
     standard(t, "plot-loss", true);
