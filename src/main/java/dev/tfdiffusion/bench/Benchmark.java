@@ -11,6 +11,7 @@ import dev.tfdiffusion.checkpoint.Checkpoints;
 import dev.tfdiffusion.train.Placement;
 import dev.tfdiffusion.train.TrainGraph;
 import dev.tfdiffusion.util.FileTrees;
+import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.util.SessionOptions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,8 +62,9 @@ public final class Benchmark {
    * @param placement where the training step's towers run ({@link Placement#SINGLE}: one device)
    * @return the JSON fields, in a stable order
    */
-  public static Map<String, Object> run(int features, int batch, int steps, boolean xla, int sampleImages,
+  public static Map<String, Object> run(int features, int batch, int steps, Compute compute, int sampleImages,
                                         String device, Placement placement) throws IOException {
+    boolean xla = compute.xla();
     Map<String, Object> out = new LinkedHashMap<>();
     long start = System.nanoTime();
     TrainConfig config = config(features, batch);
@@ -81,7 +83,7 @@ public final class Benchmark {
       Exchange.Traffic measured;
       Exchange.Traffic modelled;
       try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
-          SessionOptions.create(xla, placement.virtualCpus()), null, placement)) {
+          SessionOptions.create(compute, placement.virtualCpus()), null, placement)) {
         graph.loadImages(train);
         buildSeconds = (System.nanoTime() - start) / 1e9;
         long t = System.nanoTime();
@@ -109,6 +111,7 @@ public final class Benchmark {
       out.put("device", device);
       out.put("tensorflow", TensorFlow.version());
       out.put("xla", xla);
+      out.put("precision", compute.precision().flag());
       out.put("features", features);
       out.put("batch", used);
       out.put("parameters", model.totalParameters());
@@ -122,7 +125,7 @@ public final class Benchmark {
       out.put("train_step_gflop", round(model.trainStepFlops(used) / 1e9, 2));
       out.put("useful_gflops", round(model.trainStepFlops(used) / 1e9 / (median / 1000), 1));
       out.put("sample_images", sampleImages);
-      double sampleMs = sampleMs(config, train, checkpoint, xla, sampleImages);
+      double sampleMs = sampleMs(config, train, checkpoint, compute, sampleImages);
       out.put("sample_1000_ms", round(sampleMs, 0));
       // the yardstick, measured in the same run: what fraction of this machine's matrix-product rate we use
       double sgemm = Sgemm.gflops(SGEMM_SIZE, 5, xla);
@@ -148,10 +151,10 @@ public final class Benchmark {
   }
 
   /** The exported {@code sample} signature's graph on {@code n} images, after one run on 1 image has optimised it. */
-  private static double sampleMs(TrainConfig config, Images train, Checkpoints.Checkpoint checkpoint, boolean xla,
-                                 int n) {
+  private static double sampleMs(TrainConfig config, Images train, Checkpoints.Checkpoint checkpoint,
+                                 Compute compute, int n) {
     try (InferenceGraph graph = new InferenceGraph(config, train.height(), train.width(),
-        SessionOptions.create(xla), TrainGraph.MODEL_PREFIX)) {
+        SessionOptions.create(compute, 0), TrainGraph.MODEL_PREFIX)) {
       graph.restore(checkpoint.prefix());
       Signature sample = graph.signatures().stream().filter(s -> s.key().equals(Signatures.SAMPLE)).findFirst()
           .orElseThrow();

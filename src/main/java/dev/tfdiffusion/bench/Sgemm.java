@@ -1,5 +1,6 @@
 package dev.tfdiffusion.bench;
 
+import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.util.SessionOptions;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -18,6 +19,11 @@ public final class Sgemm {
 
   /** GFLOP/s (2 n^3 per product) of the best of {@code repeats} timed runs, after one warm-up run. */
   public static double gflops(int n, int repeats, boolean xla) {
+    return gflops(n, repeats, Compute.of(xla));
+  }
+
+  /** As {@link #gflops(int, int, boolean)}, computed as {@code compute} says (a 16-bit precision included). */
+  public static double gflops(int n, int repeats, Compute compute) {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Operand<TFloat32> a = tf.variable(tf.withInitScope().random.randomStandardNormal(
@@ -26,7 +32,7 @@ public final class Sgemm {
           tf.withInitScope().constant(new long[] {n, n}), TFloat32.class, RandomStandardNormal.seed(2L)));
       // reduce to a scalar so that fetching the result costs nothing next to the product
       Operand<TFloat32> product = tf.reduceSum(tf.linalg.matMul(a, b), tf.constant(new int[] {0, 1}));
-      try (Session s = new Session(g, SessionOptions.create(xla))) {
+      try (Session s = new Session(g, SessionOptions.create(compute, 0))) {
         s.initialize();
         s.runner().fetch(product).run().close();
         double best = Double.MAX_VALUE;

@@ -7,6 +7,7 @@ import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.model.MemoryEstimate;
+import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.train.Placement;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
   int sampleImages = 64;
 
   @Mixin
-  CommonOptions.XlaSwitch xla;
+  CommonOptions.ComputeSwitches compute;
 
   @Mixin
   Parallelism parallelism;
@@ -77,11 +78,11 @@ public final class BenchCommand implements Callable<Integer> {
         MemoryEstimate.nativeLimit());
     MemoryEstimate.requireInferenceFits("--sample-images", features, TIME_EMBEDDING, 8, 8, sampleImages,
         MemoryEstimate.nativeLimit());
-    boolean compile = xla.resolve(); // before TensorFlow starts: XLA reads its environment then
+    Compute settings = compute.resolve(); // before TensorFlow starts: XLA reads its environment then
     TrainConfig config = Benchmark.config(features, batch);
     Placement placement = parallelism.placement(config, TrainingData.load(config));
     System.out.println(new ObjectMapper().writeValueAsString(
-        Benchmark.run(features, batch, steps, compile, sampleImages, device(), placement)));
+        Benchmark.run(features, batch, steps, settings, sampleImages, device(), placement)));
     return 0;
   }
 

@@ -68,7 +68,7 @@ public final class SampleCommand implements Callable<Integer> {
   boolean figures;
 
   @Mixin
-  CommonOptions.XlaSwitch xla;
+  CommonOptions.ComputeSwitches compute;
 
   @Option(names = "--overwrite", description = "Replace existing output files.")
   boolean overwrite;
@@ -114,7 +114,7 @@ public final class SampleCommand implements Callable<Integer> {
       config = TrainConfig.read(configFile);
     }
     SavedModelSampler.requireSavedModelFolder(modelDir);
-    try (SavedModelSampler model = SavedModelSampler.open(modelDir, xla.resolve())) {
+    try (SavedModelSampler model = SavedModelSampler.open(modelDir, compute.resolve())) {
       requireSamplesFit(count, model.height(), model.width(), Runtime.getRuntime().maxMemory());
       long start = System.nanoTime();
       float[] noise = model.noise(count, seed);

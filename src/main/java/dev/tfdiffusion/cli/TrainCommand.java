@@ -9,6 +9,7 @@ import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.model.MemoryEstimate;
 import dev.tfdiffusion.train.Placement;
 import dev.tfdiffusion.train.Trainer;
+import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.util.FileTrees;
 import dev.tfdiffusion.util.RunLock;
 import java.io.IOException;
@@ -76,7 +77,7 @@ public final class TrainCommand implements Callable<Integer> {
   boolean noExport;
 
   @Mixin
-  CommonOptions.XlaSwitch xla;
+  CommonOptions.ComputeSwitches compute;
 
   @Mixin
   Parallelism parallelism;
@@ -110,8 +111,8 @@ public final class TrainCommand implements Callable<Integer> {
       try (RunLock lock = RunLock.acquire(resume, CommonOptions.typed(spec))) {
         TrainConfig config = TrainConfig.read(resume.resolve(RunLayout.CONFIG)).validate();
         Images.Split data = TrainingData.load(config, fits(config));
-        boolean compile = xla.resolve(); // before TensorFlow starts: XLA reads its environment then
-        return train(config, data, compile, parallelism.placement(config, data, faults), resume);
+        Compute settings = compute.resolve(); // before TensorFlow starts: XLA reads its environment then
+        return train(config, data, settings, parallelism.placement(config, data, faults), resume);
       }
     }
     if (configFile != null && spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
@@ -128,10 +129,10 @@ public final class TrainCommand implements Callable<Integer> {
     requireNewRunDir(runDir);
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
     Images.Split data = TrainingData.load(config, fits(config));
-    boolean compile = xla.resolve(); // before TensorFlow starts: XLA reads its environment then
+    Compute settings = compute.resolve(); // before TensorFlow starts: XLA reads its environment then
     Placement placement = parallelism.placement(config, data, faults);
     try (RunLock lock = prepareNewRunDir(runDir)) {
-      return train(config, data, compile, placement, runDir);
+      return train(config, data, settings, placement, runDir);
     }
   }
 
@@ -149,10 +150,10 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   /** The run itself, under the run folder's lock. */
-  private int train(TrainConfig config, Images.Split data, boolean compile, Placement placement, Path runDir)
+  private int train(TrainConfig config, Images.Split data, Compute settings, Placement placement, Path runDir)
       throws IOException {
     Trainer trainer = new Trainer(config, new Trainer.Options(runDir, resume != null, stopAfter,
-        System.console() != null, quiet, compile, Versions.all(), placement), System.out);
+        System.console() != null, quiet, settings, Versions.all(), placement), System.out);
     CountDownLatch done = trainer.installInterruptHandler();
     Trainer.Outcome outcome;
     try {

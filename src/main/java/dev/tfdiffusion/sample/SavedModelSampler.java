@@ -2,6 +2,7 @@ package dev.tfdiffusion.sample;
 
 import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.util.Folders;
 import dev.tfdiffusion.util.SessionOptions;
 import java.nio.file.Files;
@@ -41,18 +42,18 @@ public final class SavedModelSampler implements AutoCloseable {
 
   /** Opens {@code dir}, or explains in one sentence why it is not a usable tf-diffusion model. */
   public static SavedModelSampler open(Path dir) {
-    return open(dir, false);
+    return open(dir, Compute.DEFAULT);
   }
 
-  /** As {@link #open(Path)}, compiling the signatures with XLA when {@code xla}. */
-  public static SavedModelSampler open(Path dir, boolean xla) {
+  /** As {@link #open(Path)}, computing the signatures as {@code compute} says (XLA, precision). */
+  public static SavedModelSampler open(Path dir, Compute compute) {
     requireSavedModelFolder(dir);
     // export swaps a new model in whole; one swapped in while we read is read again, so we never mix the two
     for (int attempt = 1; ; attempt++) {
       Optional<Object> before = Folders.identity(dir);
       SavedModelSampler model;
       try {
-        model = load(dir, xla);
+        model = load(dir, compute);
       } catch (UserError e) {
         if (attempt < RELOADS && !Folders.identity(dir).equals(before)) {
           continue;
@@ -81,11 +82,11 @@ public final class SavedModelSampler implements AutoCloseable {
     }
   }
 
-  private static SavedModelSampler load(Path dir, boolean xla) {
+  private static SavedModelSampler load(Path dir, Compute compute) {
     SavedModelBundle bundle;
     try {
       bundle = SavedModelBundle.loader(dir.toString()).withTags(SavedModelBundle.DEFAULT_TAG)
-          .withConfigProto(SessionOptions.create(xla)).load();
+          .withConfigProto(SessionOptions.create(compute, 0)).load();
     } catch (TensorFlowException | IllegalArgumentException e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("").strip();
       throw new UserError("Cannot load the SavedModel in " + dir + ": " + why, UserError.FAILURE, e);

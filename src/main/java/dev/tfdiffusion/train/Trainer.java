@@ -8,6 +8,7 @@ import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;
 import dev.tfdiffusion.plot.ImageGrid;
 import dev.tfdiffusion.plot.LossPlot;
+import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.util.SessionOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,12 +34,12 @@ public final class Trainer {
   public record Outcome(Path runDir, long stepsDone, boolean finished, double emaLoss, double elapsedSeconds) {}
 
   /** Everything about a run that is not a hyperparameter. */
-  public record Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet, boolean xla,
+  public record Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet, Compute compute,
                         Map<String, String> versions, Placement placement) {
     /** On one device. */
-    public Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet, boolean xla,
+    public Options(Path runDir, boolean resume, long stopAfter, boolean terminal, boolean quiet, Compute compute,
                    Map<String, String> versions) {
-      this(runDir, resume, stopAfter, terminal, quiet, xla, versions, Placement.SINGLE);
+      this(runDir, resume, stopAfter, terminal, quiet, compute, versions, Placement.SINGLE);
     }
   }
 
@@ -102,7 +103,7 @@ public final class Trainer {
             : "",
         firstStep > 0 ? ", resuming at step " + firstStep : "", runDir));
     try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
-             SessionOptions.create(options.xla(), placement.virtualCpus()), runDir.resolve(RunLayout.TENSORBOARD),
+             SessionOptions.create(options.compute(), placement.virtualCpus()), runDir.resolve(RunLayout.TENSORBOARD),
              placement);
          TrainLog log = new TrainLog(runDir, firstStep);
          Progress progress = new Progress(out, options.terminal(), options.quiet(), firstStep, config.steps(),

@@ -3,29 +3,47 @@ package dev.tfdiffusion.util;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.OptimizerOptions;
+import org.tensorflow.proto.RewriterConfig;
 
 /**
- * Session settings shared by every graph of the program: soft placement (the int64 step counter has no GPU kernels)
- * and, when asked for, XLA's global JIT, which compiles the whole step into fused clusters. On CPU TensorFlow also
- * needs {@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit} in the environment before its first session runs (see
- * {@code cli.Xla}).
+ * Session settings shared by every graph of the program: soft placement (the int64 step counter has no GPU kernels);
+ * when asked for, XLA's global JIT, which compiles the whole step into fused clusters (on CPU TensorFlow also needs
+ * {@code TF_XLA_FLAGS=--tf_xla_cpu_global_jit} in the environment before its first session runs, see
+ * {@code cli.Xla}); and a 16-bit precision through grappler's mixed-precision rewrites, which change only the ops on
+ * their allow lists (matrix products, convolutions and what lies between them) and keep the variables, the optimizer
+ * and the loss's reductions in float32.
  */
 public final class SessionOptions {
   private SessionOptions() {}
 
   public static ConfigProto create(boolean xla) {
-    return create(xla, 0);
+    return create(Compute.of(xla), 0);
   }
 
   /** As {@link #create(boolean)}, with {@code virtualCpus} CPU devices in the session when positive. */
   public static ConfigProto create(boolean xla, int virtualCpus) {
+    return create(Compute.of(xla), virtualCpus);
+  }
+
+  public static ConfigProto create(Compute compute, int virtualCpus) {
     ConfigProto.Builder b = ConfigProto.newBuilder().setAllowSoftPlacement(true);
     if (virtualCpus > 0) {
       b.putDeviceCount("CPU", virtualCpus);
     }
-    if (xla) {
-      b.setGraphOptions(GraphOptions.newBuilder().setOptimizerOptions(OptimizerOptions.newBuilder()
-          .setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
+    GraphOptions.Builder graph = GraphOptions.newBuilder();
+    if (compute.xla()) {
+      graph.setOptimizerOptions(OptimizerOptions.newBuilder()
+          .setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1));
+    }
+    switch (compute.precision()) {
+      case BF16 -> graph.setRewriteOptions(RewriterConfig.newBuilder()
+          .setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON));
+      case FP16 -> graph.setRewriteOptions(RewriterConfig.newBuilder()
+          .setAutoMixedPrecision(RewriterConfig.Toggle.ON));
+      case FP32 -> { }
+    }
+    if (compute.xla() || compute.precision() != Compute.Precision.FP32) {
+      b.setGraphOptions(graph);
     }
     return b.build();
   }

@@ -8,6 +8,7 @@ import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.data.Images;
 import dev.tfdiffusion.data.TrainingData;
+import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.util.SessionOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -71,8 +72,8 @@ class RecoveryTest {
 
   private static Trainer.Outcome train(Path run, Placement placement, Images.Split data, ByteArrayOutputStream out)
       throws Exception {
-    Trainer trainer = new Trainer(CONFIG, new Trainer.Options(run, false, 0, false, false, false, Map.of(), placement),
-        new PrintStream(out, true, StandardCharsets.UTF_8));
+    Trainer trainer = new Trainer(CONFIG, new Trainer.Options(run, false, 0, false, false, Compute.DEFAULT, Map.of(),
+        placement), new PrintStream(out, true, StandardCharsets.UTF_8));
     return trainer.run(data);
   }
 
