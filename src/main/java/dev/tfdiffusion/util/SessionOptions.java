@@ -30,21 +30,20 @@ public final class SessionOptions {
     if (virtualCpus > 0) {
       b.putDeviceCount("CPU", virtualCpus);
     }
+    // one pass of grappler's optimizers, not the default two: the second found nothing more in the training step and
+    // cost a sixth of the time to the first step
+    RewriterConfig.Builder rewrites = RewriterConfig.newBuilder()
+        .setMetaOptimizerIterations(RewriterConfig.NumIterationsType.ONE);
     GraphOptions.Builder graph = GraphOptions.newBuilder();
     if (compute.xla()) {
       graph.setOptimizerOptions(OptimizerOptions.newBuilder()
           .setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1));
     }
     switch (compute.precision()) {
-      case BF16 -> graph.setRewriteOptions(RewriterConfig.newBuilder()
-          .setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON));
-      case FP16 -> graph.setRewriteOptions(RewriterConfig.newBuilder()
-          .setAutoMixedPrecision(RewriterConfig.Toggle.ON));
+      case BF16 -> rewrites.setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
+      case FP16 -> rewrites.setAutoMixedPrecision(RewriterConfig.Toggle.ON);
       case FP32 -> { }
     }
-    if (compute.xla() || compute.precision() != Compute.Precision.FP32) {
-      b.setGraphOptions(graph);
-    }
-    return b.build();
+    return b.setGraphOptions(graph.setRewriteOptions(rewrites)).build();
   }
 }
