@@ -196,8 +196,9 @@ public final class Trainer {
    * After a failed step on a cluster: when a worker was lost or stopped answering, waits for it to answer again and
    * says so. Returns null to go on at the same step (the chief's variables are at it: the updates wait for every
    * tower), or the checkpoint to go back to (empty: step 0) when the failed step's updates had begun (a worker lost
-   * after sending its gradients) or the variables are gone. A stop request ends the wait (null; the loop then ends with a checkpoint). Any other
-   * failure, or a worker that does not come back in time, ends the run with one sentence.
+   * after sending its gradients) or the variables are gone. A stop request ends the wait (null; the loop then ends
+   * with a checkpoint). Any other failure, or a worker that does not come back in time, ends the run with one
+   * sentence.
    */
   private Optional<Checkpoints.Checkpoint> recover(TrainGraph graph, TensorFlowException failure, long step,
                                                    int failures, Checkpoints checkpoints, Path runDir,

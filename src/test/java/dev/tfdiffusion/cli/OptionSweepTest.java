@@ -177,8 +177,10 @@ class OptionSweepTest {
         c(2, "--stop-after must be positive, got -1.", "--stop-after", "-1")));
     t.put("train --no-export", covered("cli.OptionSweepTest#trainSwitches"));
     t.put("train --precision", values(
-        c(2, "Invalid value for option '--precision': --precision must be fp32, bf16, fp16 or auto, got 'fp8'.", "--precision", "fp8"),
-        c(2, "--precision fp16 needs a GPU, and TensorFlow sees none; on CPUs use bf16 (where supported) or fp32.", "--precision", "fp16")));
+        c(2, "Invalid value for option '--precision': --precision must be fp32, bf16, fp16 or auto, got 'fp8'.",
+            "--precision", "fp8"),
+        c(2, "--precision fp16 needs a GPU, and TensorFlow sees none; on CPUs use bf16 (where supported) or fp32.",
+            "--precision", "fp16")));
     t.put("train --xla", values(
         c(2, "Invalid value for option '--xla': --xla must be on, off or auto, got 'maybe'.", "--xla", "maybe")));
     t.put("train --quiet", covered("cli.OptionSweepTest#trainSwitches"));
@@ -353,7 +355,8 @@ class OptionSweepTest {
             "{dir}/existing.gif")));
     t.put("sample --figures", covered("cli.OptionSweepTest#sampleSwitches"));
     t.put("sample --precision", values(
-        c(2, "Invalid value for option '--precision': --precision must be fp32, bf16, fp16 or auto, got 'half'.", "--precision", "half")));
+        c(2, "Invalid value for option '--precision': --precision must be fp32, bf16, fp16 or auto, got 'half'.",
+            "--precision", "half")));
     t.put("sample --xla", values(
         c(2, "Invalid value for option '--xla': --xla must be on, off or auto, got 'yes'.", "--xla", "yes")));
     t.put("sample --overwrite", covered("cli.OptionSweepTest#sampleSwitches"));
@@ -439,8 +442,10 @@ class OptionSweepTest {
         c(2, memory("--sample-images 2000000000", "the sampler's activations at --features 16",
             "--sample-images \\d+"), "--sample-images", "2000000000")));
     t.put("bench --precision", values(
-        c(2, "Invalid value for option '--precision': --precision must be fp32, bf16, fp16 or auto, got '32'.", "--precision", "32"),
-        c(2, "--precision fp16 needs a GPU, and TensorFlow sees none; on CPUs use bf16 (where supported) or fp32.", "--precision", "fp16")));
+        c(2, "Invalid value for option '--precision': --precision must be fp32, bf16, fp16 or auto, got '32'.",
+            "--precision", "32"),
+        c(2, "--precision fp16 needs a GPU, and TensorFlow sees none; on CPUs use bf16 (where supported) or fp32.",
+            "--precision", "fp16")));
     t.put("bench --xla", values(
         c(2, "Invalid value for option '--xla': --xla must be on, off or auto, got '1'.", "--xla", "1")));
     // the placement options are train's (the Parallelism mixin), checked before anything is timed
