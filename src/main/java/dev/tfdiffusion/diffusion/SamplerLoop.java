@@ -1,7 +1,9 @@
 package dev.tfdiffusion.diffusion;
 
 import dev.tfdiffusion.model.Layers;
+import dev.tfdiffusion.model.Init;
 import dev.tfdiffusion.model.NamedWeights;
+import dev.tfdiffusion.model.WeightSource;
 import dev.tfdiffusion.model.VariableStore.Param;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,10 +11,14 @@ import java.util.List;
 import java.util.Map;
 import org.tensorflow.ConcreteFunction;
 import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
+import org.tensorflow.OperationBuilder;
 import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Operands;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.StatelessWhile;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
@@ -29,8 +35,8 @@ import org.tensorflow.types.family.TType;
  * </pre>
  *
  * A While body is a separate function that cannot read the graph's variables, so every weight (and every input of the
- * step) is a loop variable passed through unchanged. Optionally the loop also records the state entering chosen
- * timesteps (a trajectory).
+ * step) is a loop variable passed through unchanged; so is every tensor the network derives from its weights alone,
+ * computed once before the loop. Optionally the loop also records the state entering chosen timesteps (a trajectory).
  */
 public final class SamplerLoop {
   // the loop variables every loop has, in order
@@ -40,11 +46,14 @@ public final class SamplerLoop {
   private static final int TIMES = 3;
   private static final int HEAD = 4;
 
-  /** Where the variables after the head sit; a trajectory's two come first when the loop records one. */
-  private record Slots(boolean recording, int states, int recordAt, int stepInputs, int weights) {
-    static Slots of(boolean recording, int stepInputs) {
+  /**
+   * Where the variables after the head sit: a trajectory's two first when the loop records one, then the step's
+   * inputs, the weights and the tensors derived from them.
+   */
+  private record Slots(boolean recording, int states, int recordAt, int stepInputs, int weights, int derived) {
+    static Slots of(boolean recording, int stepInputs, int weights) {
       int next = recording ? HEAD + 2 : HEAD;
-      return new Slots(recording, HEAD, HEAD + 1, next, next + stepInputs);
+      return new Slots(recording, HEAD, HEAD + 1, next, next + stepInputs, next + stepInputs + weights);
     }
   }
 
@@ -58,6 +67,8 @@ public final class SamplerLoop {
   private final Denoiser net;
   private final List<Param<TFloat32>> params;
   private final Shape imageShape;
+  /** The tensors the network derives from its weights alone, by weight name, built once outside every loop. */
+  private Map<String, Operand<TFloat32>> derived;
   private int built;
 
   /** @param params the weights {@code net} reads (by name, through its {@link Layers}) */
@@ -78,15 +89,16 @@ public final class SamplerLoop {
    */
   public Outputs build(Ops tf, String name, ReverseStep step, Operand<TInt32> times, Operand<TFloat32> noise,
                        Operand<TInt64> seed, Operand<TInt32> recordAt) {
-    Slots slots = Slots.of(recordAt != null, step.inputs().size());
+    Map<String, Operand<TFloat32>> derived = derived();
+    Slots slots = Slots.of(recordAt != null, step.inputs().size(), params.size());
     String prefix = name + "_" + (built++);
     ConcreteFunction cond = ConcreteFunction.create(f -> {
-      List<Placeholder<?>> args = arguments(f, slots, step);
+      List<Placeholder<?>> args = arguments(f, slots, step, derived);
       return withInputs(Signature.builder(prefix + "_cond"), args)
           .output("go", f.math.less(cast(args.get(COUNTER)), f.size(cast(args.get(TIMES))))).build();
     });
     ConcreteFunction body = ConcreteFunction.create(f -> {
-      List<Placeholder<?>> args = arguments(f, slots, step);
+      List<Placeholder<?>> args = arguments(f, slots, step, derived);
       Operand<TInt32> i = cast(args.get(COUNTER));
       Operand<TFloat32> x = cast(args.get(X));
       Operand<TInt64> s = cast(args.get(SEED));
@@ -99,7 +111,7 @@ public final class SamplerLoop {
           f.gather(ts, f.math.minimum(next, last), axis), f.constant(-1));
 
       Operand<TInt32> shape = f.shape(x);
-      Operand<TFloat32> eps = epsHat(f, x, t, shape, weights(args, slots.weights()));
+      Operand<TFloat32> eps = epsHat(f, x, t, shape, weights(args, slots, derived.keySet()));
       Operand<TFloat32> z = f.random.statelessRandomNormal(shape, f.stack(List.of(s, f.dtypes.cast(t, TInt64.class))));
       List<Operand<?>> stepInputs = new ArrayList<>(args.subList(slots.stepInputs(), slots.weights()));
       Operand<TFloat32> xPrev = f.ensureShape(step.apply(f, stepInputs, x, t, tPrev, eps, z), imageShape);
@@ -130,11 +142,28 @@ public final class SamplerLoop {
     }
     init.addAll(step.inputs());
     params.forEach(p -> init.add(p.read()));
+    init.addAll(derived.values());
     graph.attachFunction(cond);
     graph.attachFunction(body);
-    List<Operand<TType>> outs = new ArrayList<>();
-    l.withName("loop").whileOp(init, cond, body).forEach(outs::add);
-    return new Outputs(cast(outs.get(X)), slots.recording() ? cast(outs.get(slots.states())) : null);
+    GraphOperation loop = loweredWhile(l, init, cond, body);
+    return new Outputs(cast(loop.output(X)), slots.recording() ? cast(loop.output(slots.states())) : null);
+  }
+
+  /**
+   * A {@code StatelessWhile} that TensorFlow lowers to its Switch/Merge control flow before running it, as TF's own
+   * graph-mode loops are ({@code _lower_using_switch_merge}; {@code Ops.whileOp} does not set it): the body then runs
+   * in the session's executor with the main graph's optimisations (oneDNN fusions) instead of as a function call per
+   * iteration, which at 64 images was over half as slow again (README, Performance).
+   */
+  private static GraphOperation loweredWhile(Ops l, List<Operand<?>> init, ConcreteFunction cond,
+                                             ConcreteFunction body) {
+    OperationBuilder b = l.scope().opBuilder(StatelessWhile.OP_NAME, "loop");
+    b.addInputList(Operands.asOutputs(init));
+    b.setAttr("cond", cond);
+    b.setAttr("body", body);
+    b.setAttr("parallel_iterations", 10L); // TensorFlow's default
+    b.setAttr("_lower_using_switch_merge", true);
+    return (GraphOperation) b.build();
   }
 
   /** The recorded states with x stored in the slot of t, when t is one of the timesteps to record at. */
@@ -163,20 +192,70 @@ public final class SamplerLoop {
     return tf.dtypes.cast(tf.math.round(t), TInt32.class);
   }
 
-  /** The weights among a body's arguments, by name. */
-  private Map<String, Operand<TFloat32>> weights(List<Placeholder<?>> args, int offset) {
+  /** The weights and the tensors derived from them among a body's arguments, by name. */
+  private NamedWeights<TFloat32> weights(List<Placeholder<?>> args, Slots slots, Iterable<String> derivedNames) {
     Map<String, Operand<TFloat32>> weights = new LinkedHashMap<>();
     for (int k = 0; k < params.size(); k++) {
-      weights.put(params.get(k).name(), cast(args.get(offset + k)));
+      weights.put(params.get(k).name(), cast(args.get(slots.weights() + k)));
     }
-    return weights;
+    Map<String, Operand<TFloat32>> derived = new LinkedHashMap<>();
+    int k = slots.derived();
+    for (String name : derivedNames) {
+      derived.put(name, cast(args.get(k++)));
+    }
+    return new NamedWeights<>(weights, derived);
   }
 
   /** eps_hat = model(x, t) inside a loop body, for a scalar t. */
   private Operand<TFloat32> epsHat(Ops f, Operand<TFloat32> x, Operand<TInt32> t, Operand<TInt32> shape,
-                                   Map<String, Operand<TFloat32>> weights) {
+                                   NamedWeights<TFloat32> weights) {
     Operand<TInt32> tBatch = f.fill(f.slice(shape, f.constant(new int[] {0}), f.constant(new int[] {1})), t);
-    return net.apply(new Layers<>(f.withSubScope("model"), TFloat32.class, new NamedWeights<>(weights)), x, tBatch);
+    return net.apply(new Layers<>(f.withSubScope("model"), TFloat32.class, weights), x, tBatch);
+  }
+
+  /**
+   * What the network derives from its weights alone, built once in the outer graph and shared by every loop, so that
+   * no iteration recomputes it (the small-map convolutions' tap matrices are built from most of the weights: at
+   * every iteration that meant reading all of them).
+   */
+  private Map<String, Operand<TFloat32>> derived() {
+    if (derived == null) {
+      derived = new LinkedHashMap<>();
+      Ops outer = Ops.create(graph).withSubScope("sampler_weights");
+      Map<String, Param<TFloat32>> byName = new LinkedHashMap<>();
+      params.forEach(p -> byName.put(p.name(), p));
+      derivations().forEach((name, derive) -> derived.put(name,
+          derive.apply(outer.withSubScope(name.replace('/', '_')), byName.get(name).read())));
+    }
+    return derived;
+  }
+
+  /** The network's {@link WeightSource#derived} tensors, by weight name: found by building it in a scratch graph. */
+  private Map<String, WeightSource.Derivation<TFloat32>> derivations() {
+    Map<String, WeightSource.Derivation<TFloat32>> found = new LinkedHashMap<>();
+    try (Graph scratch = new Graph()) {
+      Ops s = Ops.create(scratch);
+      Map<String, Operand<TFloat32>> weights = new LinkedHashMap<>();
+      params.forEach(p -> weights.put(p.name(), s.placeholder(TFloat32.class, Placeholder.shape(p.shape()))));
+      NamedWeights<TFloat32> named = new NamedWeights<>(weights);
+      WeightSource<TFloat32> recording = new WeightSource<>() {
+        @Override
+        public Operand<TFloat32> weight(String name, Shape shape, Init init) {
+          return named.weight(name, shape, init);
+        }
+
+        @Override
+        public Operand<TFloat32> derived(Ops tf, String name, Operand<TFloat32> weight,
+                                         Derivation<TFloat32> derive) {
+          found.put(name, derive);
+          return derive.apply(tf, weight);
+        }
+      };
+      net.apply(new Layers<>(s, TFloat32.class, recording),
+          s.placeholder(TFloat32.class, Placeholder.shape(imageShape)),
+          s.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
+    }
+    return found;
   }
 
   /** Loop variable k is named "vNNN" so that the function's (sorted) argument order is the loop order. */
@@ -185,7 +264,8 @@ public final class SamplerLoop {
   }
 
   /** A body's (or condition's) arguments, one per loop variable, laid out as {@code slots} says. */
-  private List<Placeholder<?>> arguments(Ops f, Slots slots, ReverseStep step) {
+  private List<Placeholder<?>> arguments(Ops f, Slots slots, ReverseStep step,
+                                        Map<String, Operand<TFloat32>> derived) {
     List<Placeholder<?>> args = new ArrayList<>();
     args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()))); // COUNTER
     args.add(f.placeholder(TFloat32.class, Placeholder.shape(imageShape))); // X
@@ -201,6 +281,9 @@ public final class SamplerLoop {
     }
     for (Param<TFloat32> p : params) {
       args.add(f.placeholder(TFloat32.class, Placeholder.shape(p.shape())));
+    }
+    for (Operand<TFloat32> d : derived.values()) {
+      args.add(f.placeholder(TFloat32.class, Placeholder.shape(d.shape())));
     }
     return args;
   }

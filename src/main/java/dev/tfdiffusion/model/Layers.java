@@ -125,7 +125,11 @@ public final class Layers<T extends TFloating> {
     if (k == 1) {
       y = l.pointwiseConv(x, kernel);
     } else if (k == 3 && h <= 2 && w <= 2) {
-      y = l.smallMapConv(x, kernel, (int) h, (int) w);
+      int mapH = (int) h;
+      int mapW = (int) w;
+      // a function of the kernel alone: a sampler loop builds it once, not at every step (WeightSource#derived)
+      Operand<T> taps = weights.derived(l.tf, l.prefix + "kernel", kernel, (o, kk) -> tapMatrix(o, kk, mapH, mapW));
+      y = l.overPixels(x, taps, mapH, mapW);
     } else {
       y = l.tf.nn.conv2d(x, kernel, List.of(1L, 1L, 1L, 1L), "SAME");
     }
@@ -148,11 +152,28 @@ public final class Layers<T extends TFloating> {
   /**
    * A 3x3 SAME convolution on an h x w map with h, w <= 2, as one matrix product: output pixel o sees input pixel p
    * through tap (p - o + 1), so y[b, o, :] = sum_p x[b, p, :] K[tap(p, o)] is x_flat [B, hw*cin] times a block
-   * matrix [hw*cin, hw*cout] built from the kernel's in-bounds taps. At 1x1 that is the centre tap alone (1/9 of
-   * the plain convolution's work); at 2x2, 16 of its 36 tap products. The taps are picked by a product with a
-   * constant 0/1 matrix, not a gather: a gather's gradient is an {@code UnsortedSegmentSum}, several times slower.
+   * matrix [hw*cin, hw*cout] built from the kernel's in-bounds taps ({@link #tapMatrix}). At 1x1 that is the centre
+   * tap alone (1/9 of the plain convolution's work); at 2x2, 16 of its 36 tap products.
    */
   Operand<T> smallMapConv(Operand<T> x, Operand<T> kernel, int h, int w) {
+    return overPixels(x, tapMatrix(tf, kernel, h, w), h, w);
+  }
+
+  /** x [B, h, w, cin] times a [h*w*cin, h*w*cout] matrix, as [B, h, w, cout]. */
+  private Operand<T> overPixels(Operand<T> x, Operand<T> matrix, int h, int w) {
+    long pixels = (long) h * w;
+    long in = channels(x);
+    long out = matrix.shape().get(1) / pixels;
+    Operand<T> flat = tf.reshape(x, tf.constant(new long[] {-1, pixels * in}));
+    return tf.reshape(tf.linalg.matMul(flat, matrix), tf.constant(new long[] {-1, h, w, out}));
+  }
+
+  /**
+   * The block matrix [h*w*cin, h*w*cout] of {@link #smallMapConv}: block (p, o) is the 3x3 kernel's tap linking
+   * input pixel p to output pixel o. The taps are picked by a product with a constant 0/1 matrix, not a gather: a
+   * gather's gradient is an {@code UnsortedSegmentSum}, several times slower.
+   */
+  static <T extends TFloating> Operand<T> tapMatrix(Ops tf, Operand<T> kernel, int h, int w) {
     long[] ks = kernel.shape().asArray();
     long in = ks[2];
     long out = ks[3];
@@ -167,18 +188,14 @@ public final class Layers<T extends TFloating> {
       }
     }
     Operand<T> flatKernel = tf.reshape(kernel, tf.constant(new long[] {9, in * out}));
-    Operand<T> picked = tf.linalg.matMul(tf.dtypes.cast(tf.constant(select), type), flatKernel);
-    Operand<T> blocks;
+    Operand<T> picked = tf.linalg.matMul(tf.dtypes.cast(tf.constant(select), kernel.type()), flatKernel);
     if (pixels == 1) {
-      blocks = tf.reshape(picked, tf.constant(new long[] {in, out}));
-    } else {
-      Operand<T> perPair = tf.reshape(picked, tf.constant(new long[] {pixels, pixels, in, out}));
-      // [p, o, in, out] -> [p, in, o, out] -> [p*in, o*out]
-      blocks = tf.reshape(tf.linalg.transpose(perPair, tf.constant(new int[] {0, 2, 1, 3})),
-          tf.constant(new long[] {pixels * in, pixels * out}));
+      return tf.reshape(picked, tf.constant(new long[] {in, out}));
     }
-    Operand<T> flat = tf.reshape(x, tf.constant(new long[] {-1, pixels * in}));
-    return tf.reshape(tf.linalg.matMul(flat, blocks), tf.constant(new long[] {-1, h, w, out}));
+    Operand<T> perPair = tf.reshape(picked, tf.constant(new long[] {pixels, pixels, in, out}));
+    // [p, o, in, out] -> [p, in, o, out] -> [p*in, o*out]
+    return tf.reshape(tf.linalg.transpose(perPair, tf.constant(new int[] {0, 2, 1, 3})),
+        tf.constant(new long[] {pixels * in, pixels * out}));
   }
 
   /** {@code nnx.Linear} over the last axis of a tensor of any rank. */

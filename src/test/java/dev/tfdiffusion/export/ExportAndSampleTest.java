@@ -121,6 +121,42 @@ class ExportAndSampleTest {
     assertTrue(Math.abs(fromTraining[0]) > 0);
   }
 
+  /**
+   * The sampler loops get what the network derives from its weights (the small-map convolutions' tap matrices)
+   * computed once before the loop; two deterministic DDIM steps (t = 999 -> 0 -> done) must equal the same steps
+   * written here around {@code serving_default}, which builds the plain network.
+   */
+  @Test
+  void samplerLoopComputesTheSameNetworkAsServingDefault() {
+    GaussianDiffusion d = GaussianDiffusion.of(TrainConfig.read(run.resolve("config.json")),
+        BetaSchedule.CLIPPED_COSINE);
+    float[] x = sampler.noise(3, 8);
+    float[] expected = x;
+    int[][] steps = {{999, 0}, {0, -1}};
+    for (int[] step : steps) {
+      int[] t = new int[3];
+      java.util.Arrays.fill(t, step[0]);
+      float[] eps = sampler.denoise(expected, t);
+      double abarT = (float) d.alphaCumulative(step[0]);
+      double abarS = step[1] < 0 ? 1 : (float) d.alphaCumulative(step[1]);
+      float[] next = new float[x.length];
+      for (int i = 0; i < x.length; i++) {
+        double x0 = (expected[i] - Math.sqrt(1 - abarT) * eps[i]) / Math.sqrt(abarT);
+        next[i] = (float) (Math.sqrt(abarS) * x0 + Math.sqrt(1 - abarS) * eps[i]);
+      }
+      expected = next;
+    }
+    float[] looped = sampler.sampleDdim(x, 8, 2, 0f);
+    double scale = 0;
+    double max = 0;
+    for (int i = 0; i < x.length; i++) {
+      scale = Math.max(scale, Math.abs(expected[i]));
+      max = Math.max(max, Math.abs(expected[i] - looped[i]));
+    }
+    assertTrue(scale > 0);
+    assertTrue(max <= 1e-5 * scale, "max |difference| " + max + " of values up to " + scale);
+  }
+
   @Test
   void forwardNoiseFollowsTheTrainedSchedule() {
     int n = 400;
