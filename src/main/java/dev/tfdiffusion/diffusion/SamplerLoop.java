@@ -89,7 +89,7 @@ public final class SamplerLoop {
    */
   public Outputs build(Ops tf, String name, ReverseStep step, Operand<TInt32> times, Operand<TFloat32> noise,
                        Operand<TInt64> seed, Operand<TInt32> recordAt) {
-    Map<String, Operand<TFloat32>> derived = derived();
+    Map<String, Operand<TFloat32>> derived = derived(tf);
     Slots slots = Slots.of(recordAt != null, step.inputs().size(), params.size());
     String prefix = name + "_" + (built++);
     ConcreteFunction cond = ConcreteFunction.create(f -> {
@@ -216,16 +216,17 @@ public final class SamplerLoop {
   /**
    * What the network derives from its weights alone, built once in the outer graph and shared by every loop, so that
    * no iteration recomputes it (the small-map convolutions' tap matrices are built from most of the weights: at
-   * every iteration that meant reading all of them).
+   * every iteration that meant reading all of them). Built under the first loop's scope {@code tf}: a fresh scope
+   * per derivation on the large training graph made TF Java's graph building markedly slower.
    */
-  private Map<String, Operand<TFloat32>> derived() {
+  private Map<String, Operand<TFloat32>> derived(Ops tf) {
     if (derived == null) {
       derived = new LinkedHashMap<>();
-      Ops outer = Ops.create(graph).withSubScope("sampler_weights");
+      Ops outer = tf.withSubScope("derived_weights");
       Map<String, Param<TFloat32>> byName = new LinkedHashMap<>();
       params.forEach(p -> byName.put(p.name(), p));
       derivations().forEach((name, derive) -> derived.put(name,
-          derive.apply(outer.withSubScope(name.replace('/', '_')), byName.get(name).read())));
+          derive.apply(outer, byName.get(name).read())));
     }
     return derived;
   }
