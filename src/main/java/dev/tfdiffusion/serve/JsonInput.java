@@ -1,0 +1,204 @@
+package dev.tfdiffusion.serve;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+
+/**
+ * Reads a request body as TFS's {@code ParseJson} does (rapidjson with {@code kParseNanAndInfFlag |
+ * kParseStopWhenDoneFlag}): NaN and ±Infinity are numbers, bytes after the document are not read, and a failure is
+ * "JSON Parse error: <rapidjson's text> at offset: N".
+ *
+ * <p>The tree is built token by token rather than with {@code ObjectMapper.readTree}, to keep rapidjson's choices:
+ * integers stay integers up to 2^64-1 (larger ones become doubles), a repeated key keeps its first value (rapidjson's
+ * {@code FindMember} finds the first), and an exponent overflowing a double is an error, not an infinity.
+ */
+final class JsonInput {
+  private static final JsonFactory FACTORY = JsonFactory.builder()
+      .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(false);
+  private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+
+  private JsonInput() {}
+
+  /** The body's first JSON value (of any type), or a ServeException (400) worded as TFS words it. */
+  static JsonNode read(byte[] body) {
+    if (body.length == 0) {
+      throw ServeException.invalidArgument("JSON Parse error: The document is empty");
+    }
+    try (JsonParser p = FACTORY.createParser(body)) {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        throw parseError("The document is empty.", body.length); // only whitespace
+      }
+      return value(p, first);
+    } catch (StreamReadException e) {
+      throw parseError(e, body);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // reading a byte array does not fail otherwise
+    }
+  }
+
+  private static JsonNode value(JsonParser p, JsonToken token) throws IOException {
+    return switch (token) {
+      case START_OBJECT -> object(p);
+      case START_ARRAY -> array(p);
+      case VALUE_STRING -> NODES.textNode(p.getText());
+      case VALUE_NUMBER_INT -> integer(p);
+      case VALUE_NUMBER_FLOAT -> decimal(p);
+      case VALUE_TRUE -> NODES.booleanNode(true);
+      case VALUE_FALSE -> NODES.booleanNode(false);
+      case VALUE_NULL -> NODES.nullNode();
+      default -> throw new IllegalStateException("unexpected token " + token);
+    };
+  }
+
+  private static ObjectNode object(JsonParser p) throws IOException {
+    ObjectNode o = NODES.objectNode();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonNode v = value(p, p.nextToken());
+      o.putIfAbsent(name, v);
+    }
+    return o;
+  }
+
+  private static ArrayNode array(JsonParser p) throws IOException {
+    ArrayNode a = NODES.arrayNode();
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+      a.add(value(p, t));
+    }
+    return a;
+  }
+
+  /** rapidjson keeps int, int64 and uint64 apart (IsInt, IsInt64); beyond uint64 it reads a double. */
+  private static JsonNode integer(JsonParser p) throws IOException {
+    return switch (p.getNumberType()) {
+      case INT -> NODES.numberNode(p.getIntValue());
+      case LONG -> NODES.numberNode(p.getLongValue());
+      default -> {
+        BigInteger b = p.getBigIntegerValue();
+        if (b.signum() >= 0 && b.compareTo(UINT64_MAX) <= 0) {
+          yield NODES.numberNode(b);
+        }
+        yield finite(p, b.doubleValue());
+      }
+    };
+  }
+
+  private static JsonNode decimal(JsonParser p) throws IOException {
+    double d = p.getDoubleValue();
+    if (Double.isInfinite(d) && !isInfinityToken(p.getText())) {
+      return finite(p, d); // 1e400: an overflow, not the Infinity token
+    }
+    return NODES.numberNode(d);
+  }
+
+  /** "Infinity", "-Infinity", and the "INF" spellings Jackson's ALLOW_NON_NUMERIC_NUMBERS also accepts. */
+  private static boolean isInfinityToken(String text) {
+    return text.contains("Inf") || text.contains("INF");
+  }
+
+  private static JsonNode finite(JsonParser p, double d) {
+    if (Double.isInfinite(d)) {
+      throw parseError("Number too big to be stored in double.", offset(p.currentTokenLocation(), -1));
+    }
+    return NODES.numberNode(d);
+  }
+
+  private static ServeException parseError(String rapidJsonText, long offset) {
+    return ServeException.invalidArgument("JSON Parse error: " + rapidJsonText + " at offset: " + offset);
+  }
+
+  private static ServeException parseError(StreamReadException e, byte[] body) {
+    String jackson = e.getOriginalMessage();
+    boolean atEnd = jackson.startsWith("Unexpected end-of-input");
+    long offset = atEnd ? body.length : offset(e.getLocation(), body.length);
+    return parseError(rapidJsonText(jackson, body), offset);
+  }
+
+  private static long offset(JsonLocation at, long fallback) {
+    if (at == null) {
+      return fallback;
+    }
+    return at.getByteOffset() >= 0 ? at.getByteOffset() : at.getCharOffset() >= 0 ? at.getCharOffset() : fallback;
+  }
+
+  /**
+   * rapidjson's {@code GetParseError_En} text for the error Jackson describes, so clients matching TFS's messages
+   * match ours; an error without a clear rapidjson counterpart keeps Jackson's own first line.
+   */
+  static String rapidJsonText(String jackson, byte[] body) {
+    if (jackson.contains("in VALUE_STRING") || jackson.contains("in field name")
+        || jackson.contains("in a String value")) {
+      return "Missing a closing quotation mark in string.";
+    }
+    if (jackson.startsWith("Unexpected end-of-input") && jackson.contains("close marker for")) {
+      return endOfInput(jackson.contains("ARRAY"), lastSignificantByte(body));
+    }
+    if (jackson.contains("was expecting comma to separate Array entries")) {
+      return "Missing a comma or ']' after an array element.";
+    }
+    if (jackson.contains("was expecting comma to separate Object entries")) {
+      return "Missing a comma or '}' after an object member.";
+    }
+    if (jackson.contains("was expecting a colon to separate")) {
+      return "Missing a colon after a name of object member.";
+    }
+    if (jackson.contains("was expecting double-quote to start field name")) {
+      return "Missing a name for object member.";
+    }
+    if (jackson.contains("hex-digit for character escape")) {
+      return "Incorrect hex digit after \\u escape in string.";
+    }
+    if (jackson.startsWith("Unrecognized character escape")) {
+      return "Invalid escape character in string.";
+    }
+    if (jackson.startsWith("Illegal unquoted character")) {
+      return "Invalid encoding in string.";
+    }
+    if (jackson.contains("Decimal point not followed by a digit")) {
+      return "Miss fraction part in number.";
+    }
+    if (jackson.contains("Exponent indicator not followed by a digit")) {
+      return "Miss exponent in number.";
+    }
+    if (jackson.contains("expected a valid value") || jackson.contains("expected a value")
+        || jackson.startsWith("Unrecognized token") || jackson.contains("Missing integer part")
+        || jackson.contains("Non-standard token")) {
+      return "Invalid value.";
+    }
+    return jackson.lines().findFirst().orElse(jackson).strip();
+  }
+
+  /** What rapidjson's iterative parser reports at the end of input inside an array or object, by its last token. */
+  private static String endOfInput(boolean inArray, int last) {
+    if (inArray) {
+      return last == '[' || last == ',' ? "Invalid value." : "Missing a comma or ']' after an array element.";
+    }
+    if (last == '{' || last == ',') {
+      return "Missing a name for object member.";
+    }
+    return last == ':' ? "Invalid value." : "Missing a comma or '}' after an object member.";
+  }
+
+  private static int lastSignificantByte(byte[] body) {
+    for (int i = body.length - 1; i >= 0; i--) {
+      int b = body[i] & 0xFF;
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+        return b;
+      }
+    }
+    return -1;
+  }
+}
