@@ -1,10 +1,10 @@
 package dev.tfdiffusion.serve;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -42,8 +42,8 @@ final class JsonInput {
         throw parseError("The document is empty.", body.length); // only whitespace
       }
       return value(p, first);
-    } catch (StreamReadException e) {
-      throw parseError(e, body);
+    } catch (JsonProcessingException e) {
+      throw parseError(e, body); // syntax, and Jackson's limits (nesting depth, number length)
     } catch (IOException e) {
       throw new UncheckedIOException(e); // reading a byte array does not fail otherwise
     }
@@ -120,8 +120,8 @@ final class JsonInput {
     return ServeException.invalidArgument("JSON Parse error: " + rapidJsonText + " at offset: " + offset);
   }
 
-  private static ServeException parseError(StreamReadException e, byte[] body) {
-    String jackson = e.getOriginalMessage();
+  private static ServeException parseError(JsonProcessingException e, byte[] body) {
+    String jackson = String.valueOf(e.getOriginalMessage());
     boolean atEnd = jackson.startsWith("Unexpected end-of-input");
     long offset = atEnd ? body.length : offset(e.getLocation(), body.length);
     return parseError(rapidJsonText(jackson, body), offset);
@@ -145,6 +145,10 @@ final class JsonInput {
     }
     if (jackson.startsWith("Unexpected end-of-input") && jackson.contains("close marker for")) {
       return endOfInput(jackson.contains("ARRAY"), lastSignificantByte(body));
+    }
+    if (jackson.startsWith("Unexpected close marker")) {
+      return jackson.contains("expected '}'") ? "Missing a comma or '}' after an object member."
+          : jackson.contains("expected ']'") ? "Missing a comma or ']' after an array element." : "Invalid value.";
     }
     if (jackson.contains("was expecting comma to separate Array entries")) {
       return "Missing a comma or ']' after an array element.";

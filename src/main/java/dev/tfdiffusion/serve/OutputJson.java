@@ -21,8 +21,9 @@ import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
 
 /**
- * A predict response as TFS writes it ({@code MakeRowFormatJsonFromTensors}, {@code MakeColumnarFormatJsonFromTensors}):
- * same checks and messages, same numbers, same PrettyWriter layout (keys sorted; TFS's follow its hash map).
+ * A predict response as TFS writes it ({@code MakeRowFormatJsonFromTensors},
+ * {@code MakeColumnarFormatJsonFromTensors}): same checks and messages, same numbers, same PrettyWriter layout (keys
+ * sorted; TFS's follow its hash map).
  */
 final class OutputJson {
   /** Suffix marking a DT_STRING output as binary: its values are written as {"b64": ...}. */

@@ -43,7 +43,7 @@ final class RapidJson {
     return (Layout) g.getPrettyPrinter();
   }
 
-  /** rapidjson's {@code PrettyWriter} layout as a Jackson pretty printer (separators are written when rapidjson does). */
+  /** rapidjson's {@code PrettyWriter} layout as a Jackson pretty printer: separators written when rapidjson does. */
   static final class Layout implements PrettyPrinter {
     private static final String INDENT = "    ";
     private boolean singleLineArrays;
