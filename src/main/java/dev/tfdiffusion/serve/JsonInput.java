@@ -17,7 +17,7 @@ import java.math.BigInteger;
 /**
  * Reads a request body as TFS's {@code ParseJson} does (rapidjson with {@code kParseNanAndInfFlag |
  * kParseStopWhenDoneFlag}): NaN and ±Infinity are numbers, bytes after the document are not read, and a failure is
- * "JSON Parse error: <rapidjson's text> at offset: N".
+ * "JSON Parse error: <rapidjson's text> at offset: N" ({@link ParseErrors}).
  *
  * <p>The tree is built token by token rather than with {@code ObjectMapper.readTree}, to keep rapidjson's choices:
  * integers stay integers up to 2^64-1 (larger ones become doubles), a repeated key keeps its first value (rapidjson's
@@ -111,7 +111,7 @@ final class JsonInput {
 
   private static JsonNode finite(JsonParser p, double d) {
     if (Double.isInfinite(d)) {
-      throw parseError("Number too big to be stored in double.", offset(p.currentTokenLocation(), -1));
+      throw parseError("Number too big to be stored in double.", byteOffset(p.currentTokenLocation()));
     }
     return NODES.numberNode(d);
   }
@@ -121,88 +121,12 @@ final class JsonInput {
   }
 
   private static ServeException parseError(JsonProcessingException e, byte[] body) {
-    String jackson = String.valueOf(e.getOriginalMessage());
-    boolean atEnd = jackson.startsWith("Unexpected end-of-input");
-    long offset = atEnd ? body.length : offset(e.getLocation(), body.length);
-    return parseError(rapidJsonText(jackson, body), offset);
+    return ServeException.invalidArgument("JSON Parse error: "
+        + ParseErrors.rapidJson(String.valueOf(e.getOriginalMessage()), byteOffset(e.getLocation()), body));
   }
 
-  private static long offset(JsonLocation at, long fallback) {
-    if (at == null) {
-      return fallback;
-    }
-    return at.getByteOffset() >= 0 ? at.getByteOffset() : at.getCharOffset() >= 0 ? at.getCharOffset() : fallback;
-  }
-
-  /**
-   * rapidjson's {@code GetParseError_En} text for the error Jackson describes, so clients matching TFS's messages
-   * match ours; an error without a clear rapidjson counterpart keeps Jackson's own first line.
-   */
-  static String rapidJsonText(String jackson, byte[] body) {
-    if (jackson.contains("in VALUE_STRING") || jackson.contains("in field name")
-        || jackson.contains("in a String value")) {
-      return "Missing a closing quotation mark in string.";
-    }
-    if (jackson.startsWith("Unexpected end-of-input") && jackson.contains("close marker for")) {
-      return endOfInput(jackson.contains("ARRAY"), lastSignificantByte(body));
-    }
-    if (jackson.startsWith("Unexpected close marker")) {
-      return jackson.contains("expected '}'") ? "Missing a comma or '}' after an object member."
-          : jackson.contains("expected ']'") ? "Missing a comma or ']' after an array element." : "Invalid value.";
-    }
-    if (jackson.contains("was expecting comma to separate Array entries")) {
-      return "Missing a comma or ']' after an array element.";
-    }
-    if (jackson.contains("was expecting comma to separate Object entries")) {
-      return "Missing a comma or '}' after an object member.";
-    }
-    if (jackson.contains("was expecting a colon to separate")) {
-      return "Missing a colon after a name of object member.";
-    }
-    if (jackson.contains("was expecting double-quote to start field name")) {
-      return "Missing a name for object member.";
-    }
-    if (jackson.contains("hex-digit for character escape")) {
-      return "Incorrect hex digit after \\u escape in string.";
-    }
-    if (jackson.startsWith("Unrecognized character escape")) {
-      return "Invalid escape character in string.";
-    }
-    if (jackson.startsWith("Illegal unquoted character")) {
-      return "Invalid encoding in string.";
-    }
-    if (jackson.contains("Decimal point not followed by a digit")) {
-      return "Miss fraction part in number.";
-    }
-    if (jackson.contains("Exponent indicator not followed by a digit")) {
-      return "Miss exponent in number.";
-    }
-    if (jackson.contains("expected a valid value") || jackson.contains("expected a value")
-        || jackson.startsWith("Unrecognized token") || jackson.contains("Missing integer part")
-        || jackson.contains("Non-standard token")) {
-      return "Invalid value.";
-    }
-    return jackson.lines().findFirst().orElse(jackson).strip();
-  }
-
-  /** What rapidjson's iterative parser reports at the end of input inside an array or object, by its last token. */
-  private static String endOfInput(boolean inArray, int last) {
-    if (inArray) {
-      return last == '[' || last == ',' ? "Invalid value." : "Missing a comma or ']' after an array element.";
-    }
-    if (last == '{' || last == ',') {
-      return "Missing a name for object member.";
-    }
-    return last == ':' ? "Invalid value." : "Missing a comma or '}' after an object member.";
-  }
-
-  private static int lastSignificantByte(byte[] body) {
-    for (int i = body.length - 1; i >= 0; i--) {
-      int b = body[i] & 0xFF;
-      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
-        return b;
-      }
-    }
-    return -1;
+  /** Where in the body Jackson was, -1 when it does not say. */
+  private static long byteOffset(JsonLocation at) {
+    return at == null ? -1 : at.getByteOffset() >= 0 ? at.getByteOffset() : at.getCharOffset();
   }
 }

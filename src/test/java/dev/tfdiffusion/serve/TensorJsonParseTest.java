@@ -47,6 +47,39 @@ class TensorJsonParseTest {
   }
 
   @Test
+  void endOfInputAsRapidJsonReportsItAfterEachToken() {
+    assertEquals("JSON Parse error: Invalid value. at offset: 1", error("["));
+    assertEquals("JSON Parse error: Invalid value. at offset: 3", error("[1,"));
+    assertEquals("JSON Parse error: Missing a name for object member. at offset: 1", error("{"));
+    assertEquals("JSON Parse error: Missing a name for object member. at offset: 9", error("{\"a\": 1, "));
+    assertEquals("JSON Parse error: Missing a colon after a name of object member. at offset: 4", error("{\"a\""));
+    assertEquals("JSON Parse error: Invalid value. at offset: 5", error("{\"a\":"));
+    assertEquals("JSON Parse error: Missing a comma or '}' after an object member. at offset: 7", error("{\"a\": 1"));
+    assertEquals("JSON Parse error: Missing a comma or '}' after an object member. at offset: 9",
+        error("{\"a\": \"b\""));
+    assertEquals("JSON Parse error: Missing a closing quotation mark in string. at offset: 3", error("{\"a"));
+  }
+
+  @Test
+  void badTokensAsRapidJsonReportsThem() {
+    assertEquals("JSON Parse error: Invalid value. at offset: 9", error("{\"a\": tru}"));
+    assertEquals("JSON Parse error: Invalid value. at offset: 4", error("[nul"));
+    assertEquals("JSON Parse error: Invalid value. at offset: 6", error("{\"a\": x}"));
+    assertEquals("JSON Parse error: Invalid value. at offset: 6", error("{\"a\": +1}"));
+    assertEquals("JSON Parse error: Invalid value. at offset: 7", error("{\"a\": -}"));
+    assertEquals("JSON Parse error: Invalid value. at offset: 6", error("{\"a\": .5}"));
+    assertEquals("JSON Parse error: Invalid value. at offset: 0", error("}"));
+    assertEquals("JSON Parse error: Miss fraction part in number. at offset: 8", error("{\"a\": 1.}"));
+    assertEquals("JSON Parse error: Miss exponent in number. at offset: 8", error("{\"a\": 1e}"));
+    assertEquals("JSON Parse error: Missing a comma or ']' after an array element. at offset: 8",
+        error("{\"a\": [1}"));
+    assertEquals("JSON Parse error: Invalid escape character in string. at offset: 7", error("{\"a\": \"\\q\"}"));
+    assertEquals("JSON Parse error: Incorrect hex digit after \\u escape in string. at offset: 7",
+        error("{\"a\": \"\\u00g0\"}"));
+    assertEquals("JSON Parse error: Invalid encoding in string. at offset: 8", error("{\"a\": \"x\ty\"}"));
+  }
+
+  @Test
   void nanAndInfinityAreNumbers() {
     PredictRequest r = parse("{\"inputs\": [NaN, Infinity, -Infinity, 1]}");
     assertTrue(Double.isNaN(r.payload().get(0).doubleValue()));
