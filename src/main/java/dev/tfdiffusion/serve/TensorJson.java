@@ -26,14 +26,14 @@ import org.tensorflow.Tensor;
  * <p>Where we differ from TFS, and why:
  * <ul>
  *   <li>Parsing is Jackson's, not rapidjson's: parse errors carry rapidjson's text and offset for the usual mistakes
- *       ({@link ParseErrors}), Jackson's first line otherwise; Jackson refuses invalid UTF-8 and the spellings "Inf"
+ *       (see ParseErrors), Jackson's first line otherwise; Jackson refuses invalid UTF-8 and the spellings "Inf"
  *       and "-NaN", which rapidjson reads, and limits nesting depth.
  *   <li>A repeated key keeps its first value everywhere (TFS's row format would read both copies).
  *   <li>Names are in sorted order ("keys must be equal to", the first input of a plain list, response keys); TFS
  *       follows its protobuf map's order, which is unspecified.
- *   <li>A dtype JSON cannot fill is one sentence, 400 ({@link Column#SUPPORTED}; TFS: 501 "Conversion of JSON
+ *   <li>A dtype JSON cannot fill is one sentence, 400 (Column.SUPPORTED; TFS: 501 "Conversion of JSON
  *       Value ..." for columnar requests). DT_STRING and {"b64": ...} are read as TFS reads them; the int8/int16/
- *       uint8/uint32/uint64 inputs TFS also reads are not. Base64 is Java's decoder (padding optional, as absl).
+ *       uint8/uint32/uint64 inputs TFS also reads are not. Base64 is Java's decoder, not absl's.
  *   <li>"Failed to get input map for signature" names the signature asked for ("serving_default", TFS: "DEFAULT")
  *       and is checked by {@link #tensors}, after the "instances"/"inputs" checks of {@link #parse}.
  *   <li>DT_STRING outputs are decoded as UTF-8 (TFS copies the raw bytes, which may not be valid JSON).
