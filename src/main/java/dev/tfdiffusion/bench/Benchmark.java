@@ -187,7 +187,7 @@ public final class Benchmark {
   }
 
   /** The process's resident set now (VmRSS), in MB. */
-  static long currentRssMb() {
+  public static long currentRssMb() {
     return statusMb("VmRSS:");
   }
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code bench}: one JSON object of timings, for people and scripts. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchServeCommand.class,
     description = {"Times the training step (gradient penalty on) and the 1000-step sampler, and prints one JSON "
         + "object: device, features, batch, build_s, first_step_s, train_step_ms_median/min/max, useful_gflops "
         + "(from the analytic FLOP count that summary prints), sample_1000_ms (for --sample-images), peak_rss_mb, ...",

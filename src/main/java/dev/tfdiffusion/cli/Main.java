@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
     description = "Trains the JAX tutorial's diffusion model on 8x8 digits as one static TensorFlow Java graph.",
     subcommands = {TrainCommand.class, SampleCommand.class, ExportCommand.class, EvaluateCommand.class,
         SummaryCommand.class, BenchCommand.class, PlotLossCommand.class, DevicesCommand.class, WorkerCommand.class,
+        ServeCommand.class,
         CommandLine.HelpCommand.class,
         AutoComplete.GenerateCompletion.class})
 public final class Main implements Runnable {
@@ -45,16 +46,22 @@ public final class Main implements Runnable {
     cli.setParameterExceptionHandler(Main::handleUsageError);
     Numbers.register(cli);
     // every command's --version prints the program's versions (picocli's default for subcommands prints nothing)
-    for (CommandLine sub : cli.getSubcommands().values()) {
-      if (sub.getCommandSpec().optionsMap().containsKey("--version")) {
-        sub.getCommandSpec().versionProvider(cli.getCommandSpec().versionProvider());
-      }
-    }
+    shareVersion(cli, cli.getCommandSpec().versionProvider());
     cli.setExecutionStrategy(Main::strict);
     try {
       return cli.execute(args);
     } finally {
       main.afterExit.forEach(CountDownLatch::countDown);
+    }
+  }
+
+  /** Gives every subcommand, at any depth (bench serve), the program's version provider. */
+  private static void shareVersion(CommandLine command, CommandLine.IVersionProvider versions) {
+    for (CommandLine sub : command.getSubcommands().values()) {
+      if (sub.getCommandSpec().optionsMap().containsKey("--version")) {
+        sub.getCommandSpec().versionProvider(versions);
+      }
+      shareVersion(sub, versions);
     }
   }
 

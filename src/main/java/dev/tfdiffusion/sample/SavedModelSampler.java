@@ -15,11 +15,13 @@ import java.util.Random;
 import java.util.TreeSet;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
 import org.tensorflow.Signature;
 import org.tensorflow.Tensor;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -33,11 +35,25 @@ public final class SavedModelSampler implements AutoCloseable {
   private final SavedModelBundle bundle;
   private final int height;
   private final int width;
+  private final boolean ownsBundle;
+  /** Deadline of every run in milliseconds; 0 for none. */
+  private final long timeoutMs;
 
-  private SavedModelSampler(SavedModelBundle bundle, int height, int width) {
+  private SavedModelSampler(SavedModelBundle bundle, int height, int width, boolean ownsBundle, long timeoutMs) {
     this.bundle = bundle;
     this.height = height;
     this.width = width;
+    this.ownsBundle = ownsBundle;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /**
+   * A sampler over a bundle loaded elsewhere (a server's), whose runs TensorFlow cancels after {@code timeoutMs}
+   * (DEADLINE_EXCEEDED); closing it leaves the bundle open. Fails with one sentence unless {@code where} holds a
+   * tf-diffusion model.
+   */
+  public static SavedModelSampler over(SavedModelBundle bundle, Path where, long timeoutMs) {
+    return checked(bundle, where, false, timeoutMs);
   }
 
   /** Opens {@code dir}, or explains in one sentence why it is not a usable tf-diffusion model. */
@@ -92,23 +108,27 @@ public final class SavedModelSampler implements AutoCloseable {
       throw new UserError("Cannot load the SavedModel in " + dir + ": " + why, UserError.FAILURE, e);
     }
     try {
-      Map<String, Signature> byKey = new HashMap<>();
-      bundle.signatures().forEach(s -> byKey.put(s.key(), s));
-      for (String key : Signatures.ALL) {
-        if (!byKey.containsKey(key)) {
-          throw new UserError(dir + " has no '" + key + "' signature, so it was not exported by tf-diffusion "
-              + "(its signatures: " + String.join(", ", new TreeSet<>(byKey.keySet())) + ").");
-        }
-      }
-      Signature.TensorDescription noise = byKey.get(Signatures.SAMPLE).getInputs().get("noise");
-      if (noise == null || noise.shape.numDimensions() != 4) {
-        throw new UserError(dir + " has a 'sample' signature without a [N,H,W,1] 'noise' input.");
-      }
-      return new SavedModelSampler(bundle, (int) noise.shape.get(1), (int) noise.shape.get(2));
+      return checked(bundle, dir, true, 0);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
     }
+  }
+
+  private static SavedModelSampler checked(SavedModelBundle bundle, Path dir, boolean owns, long timeoutMs) {
+    Map<String, Signature> byKey = new HashMap<>();
+    bundle.signatures().forEach(s -> byKey.put(s.key(), s));
+    for (String key : Signatures.ALL) {
+      if (!byKey.containsKey(key)) {
+        throw new UserError(dir + " has no '" + key + "' signature, so it was not exported by tf-diffusion "
+            + "(its signatures: " + String.join(", ", new TreeSet<>(byKey.keySet())) + ").");
+      }
+    }
+    Signature.TensorDescription noise = byKey.get(Signatures.SAMPLE).getInputs().get("noise");
+    if (noise == null || noise.shape.numDimensions() != 4) {
+      throw new UserError(dir + " has a 'sample' signature without a [N,H,W,1] 'noise' input.");
+    }
+    return new SavedModelSampler(bundle, (int) noise.shape.get(1), (int) noise.shape.get(2), owns, timeoutMs);
   }
 
   public int height() {
@@ -121,6 +141,11 @@ public final class SavedModelSampler implements AutoCloseable {
 
   /** x_T for {@code count} images: standard normal values from {@code java.util.Random(seed)}. */
   public float[] noise(int count, long seed) {
+    return noise(count, height, width, seed);
+  }
+
+  /** {@link #noise(int, long)} for images of {@code height x width}. */
+  public static float[] noise(int count, int height, int width, long seed) {
     Random rng = new Random(seed);
     float[] x = new float[count * height * width];
     for (int i = 0; i < x.length; i++) {
@@ -137,7 +162,7 @@ public final class SavedModelSampler implements AutoCloseable {
     int n = noise.length / (height * width);
     try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed)) {
       Map<String, Tensor> in = Map.of("noise", x, "seed", s);
-      try (Result r = call(sampler.signature(), in)) {
+      try (Outputs r = call(sampler.signature(), in)) {
         return floats(r, "images");
       }
     }
@@ -148,7 +173,7 @@ public final class SavedModelSampler implements AutoCloseable {
     int n = noise.length / (height * width);
     try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); TInt32 k = TInt32.scalarOf(steps);
          TFloat32 e = TFloat32.scalarOf(eta)) {
-      try (Result r = call(Signatures.SAMPLE_DDIM, Map.of("noise", x, "seed", s, "steps", k, "eta", e))) {
+      try (Outputs r = call(Signatures.SAMPLE_DDIM, Map.of("noise", x, "seed", s, "steps", k, "eta", e))) {
         return floats(r, "images");
       }
     }
@@ -165,8 +190,8 @@ public final class SavedModelSampler implements AutoCloseable {
     int n = noise.length / (height * width);
     try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); TInt32 k = TInt32.scalarOf(frames)) {
       Map<String, Tensor> in = Map.of("noise", x, "seed", s, "frames", k);
-      try (Result r = call(sampler.trajectorySignature(), in)) {
-        TInt32 times = (TInt32) r.get("timesteps").orElseThrow();
+      try (Outputs r = call(sampler.trajectorySignature(), in)) {
+        TInt32 times = (TInt32) r.get("timesteps");
         int[] t = new int[(int) times.size()];
         times.copyTo(DataBuffers.of(t, false, false));
         return new Trajectory(floats(r, "images"), floats(r, "states"), t);
@@ -177,7 +202,7 @@ public final class SavedModelSampler implements AutoCloseable {
   /** q(x_t | x_0): the forward process at timesteps {@code t} (one per image). */
   public float[] forwardNoise(float[] x0, int[] t, long seed) {
     try (TFloat32 x = images(x0, t.length); TInt32 tt = TInt32.vectorOf(t); TInt64 s = TInt64.scalarOf(seed)) {
-      try (Result r = call(Signatures.FORWARD_NOISE, Map.of("x0", x, "t", tt, "seed", s))) {
+      try (Outputs r = call(Signatures.FORWARD_NOISE, Map.of("x0", x, "t", tt, "seed", s))) {
         return floats(r, "x_t");
       }
     }
@@ -186,22 +211,55 @@ public final class SavedModelSampler implements AutoCloseable {
   /** The denoiser: eps_hat = model(x, t). */
   public float[] denoise(float[] xs, int[] t) {
     try (TFloat32 x = images(xs, t.length); TInt32 tt = TInt32.vectorOf(t)) {
-      try (Result r = call(Signatures.DENOISE, Map.of("x", x, "t", tt))) {
+      try (Outputs r = call(Signatures.DENOISE, Map.of("x", x, "t", tt))) {
         return floats(r, "eps");
       }
     }
   }
 
-  private Result call(String signature, Map<String, Tensor> inputs) {
-    return bundle.function(signature).call(inputs);
+  /** A run's output tensors by output key; closing it frees them. */
+  private record Outputs(Result result, Map<String, Tensor> byKey) implements AutoCloseable {
+    Tensor get(String key) {
+      Tensor t = byKey.get(key);
+      if (t == null) {
+        throw new IllegalStateException("no output " + key);
+      }
+      return t;
+    }
+
+    @Override
+    public void close() {
+      result.close();
+    }
+  }
+
+  /** Runs {@code signature}; with a deadline through the session's run options (a signature call takes none). */
+  private Outputs call(String signature, Map<String, Tensor> inputs) {
+    if (timeoutMs == 0) {
+      Result r = bundle.function(signature).call(inputs);
+      Map<String, Tensor> byKey = new HashMap<>();
+      r.forEach(e -> byKey.put(e.getKey(), e.getValue()));
+      return new Outputs(r, byKey);
+    }
+    Signature sig = bundle.function(signature).signature();
+    Session.Runner runner = bundle.session().runner();
+    sig.getInputs().forEach((key, d) -> runner.feed(d.name, inputs.get(key)));
+    List<String> keys = List.copyOf(new TreeSet<>(sig.outputNames()));
+    keys.forEach(key -> runner.fetch(sig.getOutputs().get(key).name));
+    Result r = runner.setOptions(RunOptions.newBuilder().setTimeoutInMs(timeoutMs).build()).run();
+    Map<String, Tensor> byKey = new HashMap<>();
+    for (int i = 0; i < keys.size(); i++) {
+      byKey.put(keys.get(i), r.get(i));
+    }
+    return new Outputs(r, byKey);
   }
 
   private TFloat32 images(float[] values, int n) {
     return TFloat32.tensorOf(Shape.of(n, height, width, 1), DataBuffers.of(values, true, false));
   }
 
-  private static float[] floats(Result r, String name) {
-    TFloat32 t = (TFloat32) r.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
+  private static float[] floats(Outputs r, String name) {
+    TFloat32 t = (TFloat32) r.get(name);
     float[] out = new float[(int) t.size()];
     t.copyTo(DataBuffers.of(out, false, false));
     return out;
@@ -214,6 +272,8 @@ public final class SavedModelSampler implements AutoCloseable {
 
   @Override
   public void close() {
-    bundle.close();
+    if (ownsBundle) {
+      bundle.close();
+    }
   }
 }

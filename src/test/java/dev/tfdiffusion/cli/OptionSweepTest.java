@@ -496,6 +496,59 @@ class OptionSweepTest {
             "{dir}/existing.png")));
     t.put("plot-loss --overwrite", covered("cli.OptionSweepTest#overwriteReplacesEvaluationAndChart"));
 
+    // ---- bench serve ----
+    standard(t, "bench serve", true);
+    t.put("bench serve --model", values(
+        c(1, "Model folder {missing} does not exist.", "--model", "{missing}"),
+        c(1, "{folder} holds neither a saved_model.pb nor numbered version folders (1/, 2/, ...) with one.",
+            "--model", "{folder}")));
+    t.put("bench serve --clients", values(
+        c(2, "--clients must be between 1 and 1024, got 0.", "--clients", "0")));
+    t.put("bench serve --seconds", values(
+        c(2, "--seconds must be between 1 and 1024, got 0.", "--seconds", "0")));
+    t.put("bench serve --images", values(
+        c(2, "--images must be between 1 and 1024, got 2000.", "--images", "2000")));
+    t.put("bench serve --max-concurrent", values(
+        c(2, "--max-concurrent must be between 1 and 1024, got -1.", "--max-concurrent", "-1")));
+    t.put("bench serve --precision", values(
+        c(2, "Invalid value for option '--precision': --precision must be fp32, bf16, fp16 or auto, got 'half'.",
+            "--precision", "half")));
+    t.put("bench serve --xla", values(
+        c(2, "Invalid value for option '--xla': --xla must be on, off or auto, got 'yes'.", "--xla", "yes")));
+
+    // ---- serve (every row is refused before the server would start) ----
+    standard(t, "serve", true);
+    t.put("serve --model", values(
+        c(1, "Model folder {missing} does not exist.", "--model", "{missing}"),
+        c(1, "{file} is a file, not a SavedModel folder or a folder of numbered versions.", "--model", "{file}"),
+        c(1, "{folder} holds neither a saved_model.pb nor numbered version folders (1/, 2/, ...) with one.",
+            "--model", "{folder}")));
+    t.put("serve --name", values(
+        c(2, "--name must not contain '/', ':', '?', '#', '%' or spaces, got 'a/b'.", "--name", "a/b"),
+        c(2, "--name must not contain '/', ':', '?', '#', '%' or spaces, got 'a b'.", "--name", "a b")));
+    t.put("serve --host", values(
+        c(2, "--host 'no-such-host.invalid' is not a known host name or address.", "--host",
+            "no-such-host.invalid"),
+        c(1, "Cannot listen on 192.0.2.1:0: Cannot assign requested address.", "--host", "192.0.2.1")));
+    t.put("serve --port", values(
+        c(2, "--port must be from 0 to 65535, got -1.", "--port", "-1"),
+        c(2, "--port must be from 0 to 65535, got 65536.", "--port", "65536")));
+    t.put("serve --max-body-mb", values(
+        c(2, "--max-body-mb must be a positive whole number, got 0.", "--max-body-mb", "0")));
+    t.put("serve --max-batch", values(
+        c(2, "--max-batch must be a positive whole number, got 0.", "--max-batch", "0")));
+    t.put("serve --max-concurrent", values(
+        c(2, "--max-concurrent must be a positive whole number, got -2.", "--max-concurrent", "-2")));
+    t.put("serve --timeout-ms", values(
+        c(2, "--timeout-ms must be a positive whole number, got 0.", "--timeout-ms", "0")));
+    t.put("serve --drain-s", values(
+        c(2, "--drain-s must be 0 or more, got -1.", "--drain-s", "-1")));
+    t.put("serve --precision", values(
+        c(2, "Invalid value for option '--precision': --precision must be fp32, bf16, fp16 or auto, got 'half'.",
+            "--precision", "half")));
+    t.put("serve --xla", values(
+        c(2, "Invalid value for option '--xla': --xla must be on, off or auto, got 'yes'.", "--xla", "yes")));
+
     // ---- the rest ----
     standard(t, "devices", true);
     standard(t, "generate-completion", false);
@@ -520,7 +573,9 @@ class OptionSweepTest {
       "sample", List.of("--model", "{model}", "--out", "{new}.png", "--count", "2"),
       "evaluate", List.of("--model", "{model}", "--out", "{new}.json", "--count", "2"),
       "export", List.of("--checkpoint", "{run}", "--out", "{new}"),
-      "plot-loss", List.of("--run", "{run}", "--out", "{new}.png"));
+      "plot-loss", List.of("--run", "{run}", "--out", "{new}.png"),
+      "serve", List.of("--model", "{model}", "--port", "0"),
+      "bench serve", List.of("--model", "{model}", "--seconds", "1"));
 
   // ---- enumeration -------------------------------------------------------------------------------------------------
 
@@ -533,9 +588,11 @@ class OptionSweepTest {
     Map<String, ArgSpec> all = new LinkedHashMap<>();
     List<CommandSpec> commands = new ArrayList<>();
     commands.add(root.getCommandSpec());
-    root.getSubcommands().values().forEach(sub -> commands.add(sub.getCommandSpec()));
+    for (int i = 0; i < commands.size(); i++) { // and their subcommands (bench serve), breadth first
+      commands.get(i).subcommands().values().forEach(sub -> commands.add(sub.getCommandSpec()));
+    }
     for (CommandSpec spec : commands) {
-      String name = spec.parent() == null ? "tf-diffusion" : spec.name();
+      String name = spec.parent() == null ? "tf-diffusion" : spec.qualifiedName(" ").replaceFirst("^\\S+ ", "");
       for (OptionSpec o : spec.options()) {
         all.put(name + " " + o.longestName(), o);
       }
@@ -546,11 +603,16 @@ class OptionSweepTest {
     return all;
   }
 
+  /** "bench serve" of "bench serve --clients": a key's command, which may be a subcommand's qualified name. */
+  private static String commandOf(String key) {
+    return key.substring(0, key.lastIndexOf(' '));
+  }
+
   @Test
   void everyOptionOfEveryCommandHasASweepRow() {
     Map<String, ArgSpec> arguments = arguments();
     Set<String> commands = new TreeSet<>();
-    arguments.keySet().forEach(k -> commands.add(k.substring(0, k.indexOf(' '))));
+    arguments.keySet().forEach(k -> commands.add(commandOf(k)));
     assertTrue(commands.containsAll(List.of("train", "sample", "export", "evaluate", "summary", "bench",
         "plot-loss", "devices", "generate-completion", "help")), commands.toString());
     Set<String> missing = new TreeSet<>(arguments.keySet());
@@ -636,7 +698,7 @@ class OptionSweepTest {
       if (!(e.getValue() instanceof Values) || !arguments.containsKey(e.getKey())) {
         continue;
       }
-      String command = e.getKey().substring(0, e.getKey().indexOf(' '));
+      String command = commandOf(e.getKey());
       for (Case c : cases(e.getKey(), arguments.get(e.getKey()))) {
         tests.add(DynamicTest.dynamicTest(command + " " + String.join(" ", c.args()), () -> check(command, c)));
       }
@@ -647,7 +709,7 @@ class OptionSweepTest {
   private static void check(String command, Case c) {
     List<String> args = new ArrayList<>();
     if (!command.equals("tf-diffusion")) {
-      args.add(command);
+      args.addAll(List.of(command.split(" ")));
     }
     List<String> given = c.args().stream().map(OptionSweepTest::fill).toList();
     List<String> base = c.bare() ? List.of() : BASE.getOrDefault(command, List.of());
@@ -728,18 +790,25 @@ class OptionSweepTest {
     }
   }
 
+  /** A (sub)command's words followed by {@code arg}. */
+  private static String[] with(String command, String arg) {
+    List<String> args = new ArrayList<>(List.of(command.split(" ")));
+    args.add(arg);
+    return args.toArray(String[]::new);
+  }
+
   private static Output cli(String... args) {
     return capture(() -> Main.run(new PrintWriter(System.err, true), args));
   }
 
   @Test
   void helpAndVersionOfEveryCommand() {
-    for (String command : List.of("train", "sample", "export", "evaluate", "summary", "bench", "plot-loss",
-        "devices", "generate-completion")) {
-      Output help = FileSnapshot.assertWritesNothing(() -> cli(command, "--help"), dir, DEFAULT_RUNS);
+    for (String command : List.of("train", "sample", "export", "evaluate", "summary", "bench", "bench serve",
+        "serve", "plot-loss", "devices", "generate-completion")) {
+      Output help = FileSnapshot.assertWritesNothing(() -> cli(with(command, "--help")), dir, DEFAULT_RUNS);
       assertEquals(0, help.code(), command);
       assertTrue(help.out().contains("SYNOPSIS") && help.out().contains("tf-diffusion " + command), command);
-      Output version = cli(command, "--version");
+      Output version = cli(with(command, "--version"));
       assertEquals(0, version.code(), command);
       assertFalse(version.out().isBlank(), command + " --version");
     }

@@ -1,0 +1,198 @@
+package dev.tfdiffusion.serve;
+
+import dev.tfdiffusion.sample.Figures;
+import dev.tfdiffusion.sample.Sampler;
+import dev.tfdiffusion.sample.SampleFiles;
+import dev.tfdiffusion.sample.SavedModelSampler;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.tensorflow.exceptions.TensorFlowException;
+
+/**
+ * The project's own endpoints for clients that want pictures, not JSON (TensorFlow Serving has none):
+ * {@code GET /v1/models/NAME[/versions/V]/samples.png?count=16&seed=3&sampler=ddim&steps=50&eta=0} draws a grid
+ * exactly as {@code sample --seed} does, and {@code .../reverse.gif?count=&seed=&sampler=&frames=} animates the
+ * reverse process. Same parameters, same bytes.
+ */
+final class ImageEndpoints {
+  static final Pattern PATH = Pattern.compile("/v1/models/([^/:]+)(?:/versions/(\\d{1,18}))?/(samples\\.png|reverse\\.gif)");
+  private static final Set<String> PARAMETERS = Set.of("count", "seed", "sampler", "steps", "eta", "frames");
+  static final int DEFAULT_COUNT = 16;
+  static final int DEFAULT_DDIM_STEPS = 50;
+  static final int DEFAULT_FRAMES = 20;
+  static final int MAX_FRAMES = 100;
+
+  private final String name;
+  private final ModelVersions models;
+  private final Admission admission;
+  private final Metrics metrics;
+  private final int maxBatch;
+
+  ImageEndpoints(String name, ModelVersions models, Admission admission, Metrics metrics, int maxBatch) {
+    this.name = name;
+    this.models = models;
+    this.admission = admission;
+    this.metrics = metrics;
+    this.maxBatch = maxBatch;
+  }
+
+  /** Answers a GET whose path matched {@link #PATH}. */
+  RestApi.Response handle(Matcher path, String query) {
+    long start = System.nanoTime();
+    String what = path.group(3);
+    String signature = "";
+    RestApi.Response response;
+    try {
+      String model = URLDecoder.decode(path.group(1), StandardCharsets.UTF_8);
+      ServedModel served = version(model, path.group(2));
+      SavedModelSampler sampler = served.sampler().orElseThrow(() -> new ServeException(Status.NOT_FOUND,
+          "Model " + model + " was not exported by tf-diffusion, so it has no " + what + "."));
+      Map<String, String> q = parse(query);
+      int count = intParam(q, "count", DEFAULT_COUNT, 1, maxBatch);
+      long seed = longParam(q, "seed", 0);
+      Sampler kind = samplerParam(q);
+      int steps = intParam(q, "steps", DEFAULT_DDIM_STEPS, 1, 1000);
+      float eta = floatParam(q, "eta", 0f);
+      signature = what.equals("samples.png") ? kind.signature() : kind.withTrajectory().trajectorySignature();
+      float[] noise = SavedModelSampler.noise(count, sampler.height(), sampler.width(), seed);
+      try (Admission.Permit permit = admission.enter()) {
+        response = what.equals("samples.png") ? png(sampler, kind, noise, seed, steps, eta)
+            : gif(sampler, kind, noise, seed, intParam(q, "frames", DEFAULT_FRAMES, 2, MAX_FRAMES));
+      } catch (TensorFlowException e) {
+        throw RestApi.fromTensorFlow(e);
+      }
+    } catch (ServeException e) {
+      response = RestApi.Response.error(e);
+    }
+    metrics.recordRequest(name, what, response.status().name(), (System.nanoTime() - start) / 1000);
+    if (!signature.isEmpty()) {
+      metrics.recordSignatureRequest(name, signature, response.status().name());
+    }
+    return response;
+  }
+
+  private ServedModel version(String model, String version) {
+    if (!model.equals(name)) {
+      throw new ServeException(Status.NOT_FOUND, "Servable not found for request: Latest(" + model + ")");
+    }
+    if (version == null) {
+      return models.latest();
+    }
+    long v = Long.parseLong(version);
+    return models.version(v).orElseThrow(() -> new ServeException(Status.NOT_FOUND,
+        "Servable not found for request: Specific(" + model + ", " + v + ")"));
+  }
+
+  private static RestApi.Response png(SavedModelSampler model, Sampler kind, float[] noise, long seed, int steps,
+                                      float eta) {
+    float[] images = kind.run(model, noise, seed, steps, eta);
+    return file("image/png", ".png", f -> SampleFiles.writeGrid(f, images, model.height(), model.width()));
+  }
+
+  private static RestApi.Response gif(SavedModelSampler model, Sampler kind, float[] noise, long seed, int frames) {
+    return file("image/gif", ".gif", f -> Figures.reverseGif(model, f, noise, seed, frames, kind.withTrajectory()));
+  }
+
+  private interface Writer {
+    void write(Path file) throws IOException;
+  }
+
+  /** The project's image writers write files; a private temporary one becomes the response body. */
+  private static RestApi.Response file(String contentType, String suffix, Writer writer) {
+    Path tmp = null;
+    try {
+      tmp = Files.createTempFile("tf-diffusion-serve", suffix);
+      writer.write(tmp);
+      return new RestApi.Response(Status.OK, contentType, Files.readAllBytes(tmp));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // a leftover temporary file is harmless
+        }
+      }
+    }
+  }
+
+  private static Map<String, String> parse(String query) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (query == null || query.isEmpty()) {
+      return out;
+    }
+    for (String pair : query.split("&")) {
+      int eq = pair.indexOf('=');
+      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      if (!PARAMETERS.contains(key)) {
+        throw bad("Unknown parameter '" + key + "'; the image endpoints take count, seed, sampler, steps, eta and "
+            + "frames.");
+      }
+      out.put(key, value);
+    }
+    return out;
+  }
+
+  private static int intParam(Map<String, String> q, String key, int fallback, int min, int max) {
+    String v = q.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(v);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // the sentence below says what is expected
+    }
+    throw bad("'" + key + "' must be a whole number from " + min + " to " + max + ", got '" + v + "'.");
+  }
+
+  private static long longParam(Map<String, String> q, String key, long fallback) {
+    String v = q.get(key);
+    try {
+      return v == null ? fallback : Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw bad("'" + key + "' must be a whole number, got '" + v + "'.");
+    }
+  }
+
+  private static float floatParam(Map<String, String> q, String key, float fallback) {
+    String v = q.get(key);
+    try {
+      float f = v == null ? fallback : Float.parseFloat(v);
+      if (f >= 0 && f <= 1) {
+        return f;
+      }
+    } catch (NumberFormatException e) {
+      // the sentence below says what is expected
+    }
+    throw bad("'" + key + "' must be a number from 0 to 1, got '" + v + "'.");
+  }
+
+  private static Sampler samplerParam(Map<String, String> q) {
+    String v = q.getOrDefault("sampler", "ddim");
+    try {
+      return Sampler.valueOf(v.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw bad("'sampler' must be ddpm, ddim or tutorial, got '" + v + "'.");
+    }
+  }
+
+  private static ServeException bad(String message) {
+    return new ServeException(Status.INVALID_ARGUMENT, message);
+  }
+}
