@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
         + "for --seconds each on :predict with serving_default, on :predict with sample_ddim (50 steps) and on "
         + "samples.png, --images images per request. Prints one JSON object: per kind of request the requests, "
         + "answered requests per second, p50/p99 latency of the answered ones, every HTTP status seen (429: the "
-        + "server was full, by design), and the process's resident memory before and after."})
+        + "server was full, by design), and the process's resident memory before and after each (with --rounds "
+        + "R the three kinds run R times in turn)."})
 public final class BenchServeCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "A SavedModel folder, or a folder "
       + "of numbered versions.")
@@ -39,6 +40,10 @@ public final class BenchServeCommand implements Callable<Integer> {
   @Option(names = "--images", paramLabel = "N", description = "Images per request (default: ${DEFAULT-VALUE}).")
   int images = 16;
 
+  @Option(names = "--rounds", paramLabel = "R", description = "Times the three kinds are run in turn (default: "
+      + "${DEFAULT-VALUE}): resident memory after each shows whether it stays flat.")
+  int rounds = 2;
+
   @Option(names = "--max-concurrent", paramLabel = "N", description = "The server's runs at once (default: the "
       + "number of cores, ${DEFAULT-VALUE}); as many more may wait.")
   int maxConcurrent = Runtime.getRuntime().availableProcessors();
@@ -51,11 +56,12 @@ public final class BenchServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    for (String option : List.of("--clients", "--seconds", "--images", "--max-concurrent")) {
+    for (String option : List.of("--clients", "--seconds", "--images", "--rounds", "--max-concurrent")) {
       int value = switch (option) {
         case "--clients" -> clients;
         case "--seconds" -> seconds;
         case "--images" -> images;
+        case "--rounds" -> rounds;
         default -> maxConcurrent;
       };
       if (value <= 0 || value > 1024) {
@@ -76,12 +82,17 @@ public final class BenchServeCommand implements Callable<Integer> {
       out.put("images_per_request", images);
       out.put("max_concurrent", maxConcurrent);
       out.put("rss_before_mb", Benchmark.currentRssMb());
-      List<LoadTest.Result> results = new ArrayList<>();
-      for (LoadTest.Kind kind : kinds) {
-        results.add(LoadTest.run(base, kind, clients, Duration.ofSeconds(seconds)));
+      List<Map<String, Object>> results = new ArrayList<>();
+      for (int round = 1; round <= rounds; round++) {
+        for (LoadTest.Kind kind : kinds) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("round", round);
+          row.put("result", LoadTest.run(base, kind, clients, Duration.ofSeconds(seconds)));
+          row.put("rss_after_mb", Benchmark.currentRssMb());
+          results.add(row);
+        }
       }
       out.put("results", results);
-      out.put("rss_after_mb", Benchmark.currentRssMb());
     }
     System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out));
     return 0;

@@ -123,7 +123,7 @@ public final class ModelServer implements AutoCloseable {
       return RestApi.Response.error(new ServeException(Status.UNAVAILABLE,
           "The server is shutting down and takes no new requests."));
     }
-    if (path.equals("/") || path.equals("/index.html")) {
+    if (method.equals("GET") && (path.equals("/") || path.equals("/index.html"))) {
       return new RestApi.Response(Status.OK, "text/html; charset=utf-8", page.html());
     }
     Matcher image = ImageEndpoints.PATH.matcher(path);

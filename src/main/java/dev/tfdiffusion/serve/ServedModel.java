@@ -25,7 +25,6 @@ import org.tensorflow.proto.TensorInfo;
  */
 final class ServedModel implements AutoCloseable {
   private final long version;
-  private final Path dir;
   private final SavedModelBundle bundle;
   private final SortedMap<String, SignatureDef> signatures;
   private final SavedModelSampler sampler;
@@ -34,7 +33,6 @@ final class ServedModel implements AutoCloseable {
   private ServedModel(long version, Path dir, SavedModelBundle bundle, long timeoutMs) {
     this.timeoutMs = timeoutMs;
     this.version = version;
-    this.dir = dir;
     this.bundle = bundle;
     this.signatures = Collections.unmodifiableSortedMap(new TreeMap<>(bundle.metaGraphDef().getSignatureDefMap()));
     SavedModelSampler images;
@@ -69,10 +67,6 @@ final class ServedModel implements AutoCloseable {
 
   long version() {
     return version;
-  }
-
-  Path dir() {
-    return dir;
   }
 
   /** Every signature by key, in key order, as the SavedModel holds it. */

@@ -508,6 +508,8 @@ class OptionSweepTest {
         c(2, "--seconds must be between 1 and 1024, got 0.", "--seconds", "0")));
     t.put("bench serve --images", values(
         c(2, "--images must be between 1 and 1024, got 2000.", "--images", "2000")));
+    t.put("bench serve --rounds", values(
+        c(2, "--rounds must be between 1 and 1024, got 0.", "--rounds", "0")));
     t.put("bench serve --max-concurrent", values(
         c(2, "--max-concurrent must be between 1 and 1024, got -1.", "--max-concurrent", "-1")));
     t.put("bench serve --precision", values(

@@ -204,6 +204,14 @@ class ServeApiTest {
     assertError(post(server, "/v1/models/digits:predict", ""), 400, "JSON Parse error: The document is empty");
     assertEquals(400, post(server, "/v1/models/digits:predict", "{\"instances\": ").status());
     assertError(post(server, "/v1/models/digits:predict", "{\"x\": 1}"), 400, "Missing 'inputs' or 'instances' key");
+    Answer both = post(server, "/v1/models/digits:predict", "{\"instances\": [1], \"inputs\": [1]}");
+    assertEquals(400, both.status());
+    assertTrue(both.json().get("error").asText().contains(
+        "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist"), both.body());
+    Answer unknown = post(server, "/v1/models/digits:predict", "{\"instances\": [{\"x\": " + images(1, 0)
+        .substring(1, images(1, 0).length() - 1) + ", \"t\": 1, \"tt\": 2}]}");
+    assertEquals(400, unknown.status());
+    assertTrue(unknown.json().get("error").asText().contains("does not have named input: tt"), unknown.body());
     assertEquals(400, post(server, "/v1/models/digits:predict", "{\"inputs\": {\"x\": [1.0], \"t\": [1]}}")
         .status(), "x has the wrong shape for the signature");
     assertEquals(400, post(server, "/v1/models/digits:predict", "{\"inputs\": {\"x\": " + images(1, 0) + ", "
