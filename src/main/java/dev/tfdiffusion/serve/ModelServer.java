@@ -18,8 +18,8 @@ import java.util.regex.Matcher;
 
 /**
  * The HTTP side of {@code serve}, on the JDK's own server: TensorFlow Serving's REST API under {@code /v1/}, the
- * project's image endpoints and page, KServe's health checks and Prometheus metrics. It limits bodies (413), counts
- * requests in flight so that a shutdown can wait for them, and answers 503 once draining.
+ * project's image endpoints and page, KServe's health checks and Prometheus metrics. It limits bodies (413) and
+ * counts requests in flight so that a shutdown can wait for them.
  */
 public final class ModelServer implements AutoCloseable {
   /** Prometheus' path as TensorFlow Serving's monitoring config names it by default. */
@@ -87,7 +87,14 @@ public final class ModelServer implements AutoCloseable {
   private void exchange(HttpExchange exchange) {
     inFlight.incrementAndGet();
     try (exchange) {
-      RestApi.Response response = answer(exchange);
+      RestApi.Response response;
+      try {
+        response = answer(exchange);
+      } catch (RuntimeException e) {
+        // a bug or a failure the handlers did not foresee: the client gets a 500 with the reason, the log one line
+        System.err.println("serve: " + exchange.getRequestMethod() + " " + exchange.getRequestURI() + " failed: " + e);
+        response = RestApi.Response.error(new ServeException(Status.INTERNAL, String.valueOf(e.getMessage())));
+      }
       byte[] body = response.body();
       exchange.getResponseHeaders().set("Content-Type", response.contentType());
       exchange.sendResponseHeaders(response.status().http(), body.length == 0 ? -1 : body.length);
@@ -173,13 +180,18 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
-   * Not ready any more, then waits until the requests in flight have been answered or {@code drain} has passed, then
-   * stops. (The JDK server's own {@code stop(delay)} always waits the whole delay.)
+   * Not ready any more and not accepting connections; waits until the requests in flight have been answered or
+   * {@code drain} has passed.
    *
    * @return whether every request in flight was answered
    */
   public boolean drainAndStop(Duration drain) {
     ready = false;
+    // stop(delay) closes the listening socket at once and lets the exchanges in flight finish, but on this JDK it
+    // then waits the whole delay even when nothing is left; so it runs aside and the end is decided here
+    Thread stopper = new Thread(() -> http.stop((int) Math.max(1, drain.toSeconds())), "serve-stop");
+    stopper.setDaemon(true);
+    stopper.start();
     long deadline = System.nanoTime() + drain.toNanos();
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {
       try {
@@ -190,7 +202,6 @@ public final class ModelServer implements AutoCloseable {
       }
     }
     boolean drained = inFlight.get() == 0;
-    http.stop(0);
     threads.shutdownNow();
     return drained;
   }

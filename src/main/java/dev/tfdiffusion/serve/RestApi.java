@@ -70,7 +70,8 @@ final class RestApi {
     String signature = "";
     Response response;
     try {
-      // TensorFlow Serving matches the path with its query string: a query makes any /v1 URL malformed
+      // TensorFlow Serving matches its patterns against the path with the query string: a query becomes part of a
+      // model name or makes the URL malformed
       String target = query == null ? path : path + "?" + query;
       Matcher predict = PREDICT.matcher(target);
       Matcher status = STATUS.matcher(target);
