@@ -33,14 +33,15 @@ final class ImageEndpoints {
   static final int MAX_FRAMES = 100;
 
   private final String name;
-  private final ModelVersions models;
+  private final RestApi api;
   private final Admission admission;
   private final Metrics metrics;
   private final int maxBatch;
 
-  ImageEndpoints(String name, ModelVersions models, Admission admission, Metrics metrics, int maxBatch) {
+  /** @param api whose model and version lookup (and TensorFlow Serving's 404 texts) the image URLs share */
+  ImageEndpoints(String name, RestApi api, Admission admission, Metrics metrics, int maxBatch) {
     this.name = name;
-    this.models = models;
+    this.api = api;
     this.admission = admission;
     this.metrics = metrics;
     this.maxBatch = maxBatch;
@@ -54,7 +55,7 @@ final class ImageEndpoints {
     RestApi.Response response;
     try {
       String model = URLDecoder.decode(path.group(1), StandardCharsets.UTF_8);
-      ServedModel served = version(model, path.group(2));
+      ServedModel served = api.resolve(model, path.group(2), null, true);
       SavedModelSampler sampler = served.sampler().orElseThrow(() -> new ServeException(Status.NOT_FOUND,
           "Model " + model + " was not exported by tf-diffusion, so it has no " + what + "."));
       Map<String, String> q = parse(query);
@@ -79,18 +80,6 @@ final class ImageEndpoints {
       metrics.recordSignatureRequest(name, signature, response.status().name());
     }
     return response;
-  }
-
-  private ServedModel version(String model, String version) {
-    if (!model.equals(name)) {
-      throw new ServeException(Status.NOT_FOUND, "Servable not found for request: Latest(" + model + ")");
-    }
-    if (version == null) {
-      return models.latest();
-    }
-    long v = Long.parseLong(version);
-    return models.version(v).orElseThrow(() -> new ServeException(Status.NOT_FOUND,
-        "Servable not found for request: Specific(" + model + ", " + v + ")"));
   }
 
   private static RestApi.Response png(SavedModelSampler model, Sampler kind, float[] noise, long seed, int steps,

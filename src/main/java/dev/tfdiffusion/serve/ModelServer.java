@@ -47,7 +47,7 @@ public final class ModelServer implements AutoCloseable {
     this.models = models;
     Admission admission = new Admission(options.maxConcurrent(), options.queue());
     this.api = new RestApi(options.name(), models, metrics, admission, options.maxBatch());
-    this.images = new ImageEndpoints(options.name(), models, admission, metrics, options.maxBatch());
+    this.images = new ImageEndpoints(options.name(), api, admission, metrics, options.maxBatch());
     this.page = new Page(options.name());
     this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 64);
     // enough threads that a full admission (running + queued) still leaves some to answer 429 and cheap GETs at once

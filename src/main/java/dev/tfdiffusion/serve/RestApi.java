@@ -131,7 +131,7 @@ final class RestApi {
    * The version a request names (none: the highest); TensorFlow Serving's texts for an unknown model or version
    * ({@code forServing}: "Servable not found ..." as predict and metadata say it).
    */
-  private ServedModel resolve(String model, String version, String label, boolean forServing) {
+  ServedModel resolve(String model, String version, String label, boolean forServing) {
     if (version != null && label != null) {
       throw new ServeException(Status.INVALID_ARGUMENT, "Both model version (" + version
           + ") and model version label (" + label + ") cannot be supplied.");
