@@ -3,24 +3,32 @@ package dev.tfdiffusion.data;
 import java.util.Arrays;
 
 /**
- * A set of single-channel images on the training scale [0, 1], row-major, with their labels (-1 where unknown).
+ * A set of images on the training scale [0, 1], each row-major with its channels interleaved (HWC, as the graph's
+ * NHWC tensors), with their labels (-1 where unknown).
  *
- * @param pixels {@code count * height * width} values, image after image
+ * @param pixels {@code count * height * width * channels} values, image after image
+ * @param channels 1 (grayscale) or 3 (RGB)
  */
-public record Images(float[] pixels, int[] labels, int height, int width) {
+public record Images(float[] pixels, int[] labels, int height, int width, int channels) {
 
   public Images {
-    if (pixels.length != (long) labels.length * height * width) {
-      throw new IllegalArgumentException("pixel count does not match labels and size");
+    if (channels < 1 || pixels.length != (long) labels.length * height * width * channels) {
+      throw new IllegalArgumentException("pixel count does not match labels, size and channels");
     }
+  }
+
+  /** Grayscale images. */
+  public Images(float[] pixels, int[] labels, int height, int width) {
+    this(pixels, labels, height, width, 1);
   }
 
   public int count() {
     return labels.length;
   }
 
+  /** Values per image: height * width * channels. */
   public int pixelsPerImage() {
-    return height * width;
+    return height * width * channels;
   }
 
   public float[] image(int i) {
@@ -37,7 +45,7 @@ public record Images(float[] pixels, int[] labels, int height, int width) {
       System.arraycopy(pixels, indices[k] * n, out, k * n, n);
       outLabels[k] = labels[indices[k]];
     }
-    return new Images(out, outLabels, height, width);
+    return new Images(out, outLabels, height, width, channels);
   }
 
   /** The images whose label is {@code label}, in file order. */
