@@ -24,6 +24,9 @@ final class Hyperparameters {
           + "per line), an MNIST IDX images file (labels found beside it), or a folder of PNG/JPEG images "
           + "(sub-folders 0..9 give labels); .gz allowed for files.")
   String data;
+  @Option(names = "--grayscale", negatable = true,
+      description = "Convert colour images to one gray channel; off keeps a folder's RGB images in colour.")
+  Boolean grayscale;
   @Option(names = "--image-size", paramLabel = "N",
       description = "Resize every image to N x N; 0 keeps the stored size.")
   Integer imageSize;
@@ -36,6 +39,16 @@ final class Hyperparameters {
   Integer features;
   @Option(names = "--time-embedding", paramLabel = "N", description = "Time embedding size.")
   Integer timeEmbedding;
+  @Option(names = "--conditional", negatable = true,
+      description = "Learn a class embedding from the data's labels, so that sample --label can ask for a class "
+          + "(classifier-free guidance).")
+  Boolean conditional;
+  @Option(names = "--classes", paramLabel = "K",
+      description = "Classes of a conditional model; 0 = the largest label of the data + 1.")
+  Integer classes;
+  @Option(names = "--cond-drop", paramLabel = "P",
+      description = "Share of training images whose label is replaced by 'no class', which guidance needs.")
+  Double condDrop;
   @Option(names = "--diffusion-steps", paramLabel = "T", description = "Diffusion timesteps.")
   Integer diffusionSteps;
   @Option(names = "--beta-start", paramLabel = "B", description = "Smallest beta of the schedule.")

@@ -23,12 +23,17 @@ public final class Presets {
     // data: the digit-1 images of scikit-learn's digits, 95/5 split as train_test_split(random_state=42)
     c.put("digit", "1");
     c.put("data", null);
+    c.put("grayscale", false);
     c.put("image-size", 0);
     c.put("test-fraction", 0.05);
     c.put("split-seed", 42);
     // model
     c.put("features", 64);
     c.put("time-embedding", 128);
+    // not in the tutorial: class conditioning with classifier-free guidance (README)
+    c.put("conditional", false);
+    c.put("classes", 0);
+    c.put("cond-drop", 0.1);
     // diffusion
     c.put("diffusion-steps", 1000);
     c.put("beta-start", 1e-4);

@@ -23,12 +23,16 @@ public record TrainConfig(
     // data
     String digit,
     String data,
+    boolean grayscale,
     int imageSize,
     double testFraction,
     long splitSeed,
     // model
     int features,
     int timeEmbedding,
+    boolean conditional,
+    int classes,
+    double condDrop,
     // diffusion
     int diffusionSteps,
     double betaStart,
@@ -70,6 +74,14 @@ public record TrainConfig(
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
+
+  /**
+   * Fields added after config files were first written, with the value that reproduces what such a file meant: a
+   * config.json without them (an older run, checkpoint or export) reads as an unconditional model of its data's
+   * channels.
+   */
+  private static final Map<String, Object> ADDED_LATER = Map.of(
+      "grayscale", false, "conditional", false, "classes", 0, "cond-drop", 0.1);
 
   /** The label to train on, or -1 for all digits. */
   public int digitLabel() {
@@ -122,6 +134,15 @@ public record TrainConfig(
     if (!(clipValue > 0) || !(clipNorm > 0)) {
       throw UserError.usage("--clip-value and --clip-norm must be positive, got " + clipValue + " and " + clipNorm
           + ".");
+    }
+    if (classes < 0) {
+      throw UserError.usage("--classes must be 0 (from the data's labels) or positive, got " + classes + ".");
+    }
+    if (classes > 0 && !conditional) {
+      throw UserError.usage("--classes is the class count of a conditional model; add --conditional.");
+    }
+    if (!(condDrop >= 0 && condDrop < 1)) {
+      throw UserError.usage("--cond-drop must lie in [0, 1), got " + condDrop + ".");
     }
     positive("log-every", logEvery);
     if (sampleEvery < 0) {
@@ -195,7 +216,15 @@ public record TrainConfig(
 
   public static TrainConfig fromJson(String json, String source) {
     try {
-      return JSON.readValue(json, TrainConfig.class);
+      com.fasterxml.jackson.databind.JsonNode tree = JSON.readTree(json);
+      if (tree instanceof com.fasterxml.jackson.databind.node.ObjectNode fields) {
+        ADDED_LATER.forEach((key, value) -> {
+          if (!fields.has(key)) {
+            fields.set(key, JSON.valueToTree(value));
+          }
+        });
+      }
+      return JSON.treeToValue(tree, TrainConfig.class);
     } catch (IOException e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("").strip();
       throw new UserError(source + " is not a valid training config: " + why + (why.endsWith(".") ? "" : "."));

@@ -298,6 +298,12 @@ class OptionSweepTest {
         c(2, "--clip-value and --clip-norm must be positive, got 0.3 and NaN.", "--clip-norm", "NaN")));
     t.put("train --penalty-weight", values(
         c(2, "--penalty-weight must be a number of at least 0, got -1.0.", "--penalty-weight", "-1")));
+    t.put("train --classes", values(
+        c(2, "--classes must be 0 (from the data's labels) or positive, got -1.", "--classes", "-1"),
+        c(2, "--classes is the class count of a conditional model; add --conditional.", "--classes", "3")));
+    t.put("train --cond-drop", values(
+        c(2, "--cond-drop must lie in [0, 1), got 1.0.", "--cond-drop", "1"),
+        c(2, "--cond-drop must lie in [0, 1), got -0.1.", "--cond-drop", "-0.1")));
     t.put("train --freeze-blocks", covered("train.FreezeBlocksTest#frozenBlocksKeepTheirInitialValues"));
     t.put("train --ema-decay", values(
         c(2, "--ema-decay must lie in [0, 1) (0 turns the weight average off), got 1.0.", "--ema-decay", "1"),

@@ -59,7 +59,7 @@ class TrainConfigTest {
     for (String key : keys) {
       assertTrue(flags.contains(key), "config field " + key + " has no --" + key + " flag");
     }
-    assertEquals(31, keys.size());
+    assertEquals(35, keys.size());
   }
 
   @Test
