@@ -8,14 +8,32 @@ import java.awt.image.BufferedImage;
 final class ImageResize {
   private ImageResize() {}
 
-  /** {@code img} as an 8-bit gray image of {@code width x height}. */
+  /** {@code img} as an 8-bit gray image of {@code width x height}; a gray image keeps its stored values. */
   static BufferedImage gray(BufferedImage img, int width, int height) {
+    // Java2D takes gray images for linear light and would brighten them on the way (50 -> 122), so feed it their
+    // stored values as sRGB, which come back unchanged: (77 + 150 + 29) v / 256 = v
+    if (img.getColorModel().getNumColorComponents() == 1) {
+      img = grayAsRgb(img);
+    }
     BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
     Graphics2D g = out.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
     g.drawImage(img.getScaledInstance(width, height, java.awt.Image.SCALE_AREA_AVERAGING), 0, 0, null);
     g.dispose();
+    return out;
+  }
+
+  /** A gray image's stored values (scaled to 8 bits; alpha dropped) as equal red, green and blue. */
+  private static BufferedImage grayAsRgb(BufferedImage img) {
+    int max = (1 << img.getColorModel().getComponentSize(0)) - 1;
+    BufferedImage out = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < img.getHeight(); y++) {
+      for (int x = 0; x < img.getWidth(); x++) {
+        int v = Math.round(img.getRaster().getSample(x, y, 0) * 255f / max);
+        out.setRGB(x, y, v * 0x010101);
+      }
+    }
     return out;
   }
 

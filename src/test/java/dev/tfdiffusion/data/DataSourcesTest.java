@@ -90,6 +90,24 @@ class DataSourcesTest {
   }
 
   @Test
+  void resizingKeepsGrayValues() throws IOException {
+    // columns 0, 50, .., 250 averaged in pairs; Java2D alone would treat them as linear light and brighten them
+    float[] pixels = new float[6 * 6];
+    for (int k = 0; k < pixels.length; k++) {
+      pixels[k] = (k % 6) * 50 / 255f;
+    }
+    float[] expected = new float[9];
+    for (int k = 0; k < expected.length; k++) {
+      expected[k] = new float[] {25 / 255f, 125 / 255f, 225 / 255f}[k % 3];
+    }
+    assertArrayEquals(expected, DataSources.resized(new Images(pixels, new int[] {-1}, 6, 6), 3).image(0));
+    Path folder = dir.resolve("gray");
+    Fixtures.png(folder.resolve("a.png"), 5, 5, 50);
+    Images read = DataSources.load(folder.toString(), 3);
+    assertEquals(50 / 255f, read.image(0)[4]);
+  }
+
+  @Test
   void unreadableImage() throws IOException {
     Path folder = dir.resolve("broken");
     Fixtures.png(folder.resolve("a.png"), 4, 4, 10);

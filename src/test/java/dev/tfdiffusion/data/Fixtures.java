@@ -49,11 +49,12 @@ public final class Fixtures {
     }
   }
 
+  /** A gray PNG or JPEG (by the name's extension) of one value 0..255, stored as 8-bit gray. */
   public static void png(Path file, int width, int height, int value) throws IOException {
-    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
-        img.setRGB(x, y, (value << 16) | (value << 8) | value);
+        img.getRaster().setSample(x, y, 0, value); // setRGB would convert to linear gray
       }
     }
     Files.createDirectories(file.getParent());
