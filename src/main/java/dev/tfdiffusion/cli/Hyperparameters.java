@@ -21,11 +21,14 @@ final class Hyperparameters {
   String digit;
   @Option(names = "--data", paramLabel = "PATH",
       description = "Train on PATH instead of the bundled digits: a CSV in their format (64 pixels 0..16 and a label "
-          + "per line), an MNIST IDX images file (labels found beside it), or a folder of PNG/JPEG images "
-          + "(sub-folders 0..9 give labels); .gz allowed for files.")
+          + "per line), an MNIST IDX images file (labels found beside it; .gz allowed for both), a CIFAR-10 binary "
+          + "file (*.bin) or a folder of its data_batch_*.bin and test_batch.bin (colour, labels 0..9), or a folder "
+          + "of gray or colour PNG/JPEG images (sub-folders give labels: 0..9 that digit, other names their index "
+          + "in name order).")
   String data;
   @Option(names = "--grayscale", negatable = true,
-      description = "Convert colour images to one gray channel; off keeps a folder's RGB images in colour.")
+      description = "Convert colour images to one gray channel; off keeps a folder's RGB images and CIFAR-10 in "
+          + "colour.")
   Boolean grayscale;
   @Option(names = "--image-size", paramLabel = "N",
       description = "Resize every image to N x N; 0 keeps the stored size.")

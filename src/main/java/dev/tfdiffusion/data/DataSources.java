@@ -6,14 +6,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * What {@code --data PATH} can be: a folder of PNG/JPEG images, an MNIST IDX images file (labels beside it), or a
- * CSV in the bundled digits' format; nothing means the bundled digits. {@code imageSize > 0} resizes to N x N.
+ * What {@code --data PATH} can be: a folder of PNG/JPEG images, a CIFAR-10 binary file ({@code *.bin}) or a folder of
+ * its batches, an MNIST IDX images file (labels beside it), or a CSV in the bundled digits' format; nothing means the
+ * bundled digits. {@code imageSize > 0} resizes to N x N; {@code grayscale} converts colour images (a folder's, or
+ * CIFAR-10's) to one gray channel, otherwise they keep their 3 channels.
  */
 public final class DataSources {
   private DataSources() {}
 
-  public static Images load(String path, int imageSize) {
-    Images images = loadStored(path, imageSize);
+  /** The images at {@code path} (null for the bundled digits), at {@code imageSize} when that is above 0. */
+  public static Images load(String path, int imageSize, boolean grayscale) {
+    Images images = loadStored(path, imageSize, grayscale);
     return imageSize > 0 && (images.height() != imageSize || images.width() != imageSize)
         ? ImageResize.resize(images, imageSize) : images;
   }
@@ -22,7 +25,7 @@ public final class DataSources {
    * As {@link #load}, but files keep their stored size (resize them with {@link #resized}); a folder's images, which
    * may differ in size, are resized as they are read.
    */
-  static Images loadStored(String path, int imageSize) {
+  static Images loadStored(String path, int imageSize, boolean grayscale) {
     Images images;
     if (path == null) {
       images = DigitsCsv.bundled();
@@ -31,8 +34,11 @@ public final class DataSources {
       if (!Files.exists(p)) {
         throw new UserError("Data file " + p + " does not exist.");
       }
+      if (CifarFile.isCifar(p)) {
+        return CifarFile.read(p, grayscale);
+      }
       if (Files.isDirectory(p)) {
-        return ImageFolder.read(p, imageSize);
+        return ImageFolder.read(p, imageSize, grayscale);
       }
       boolean idx;
       try {

@@ -22,7 +22,7 @@ public final class TrainingData {
    * which gives the same images as resizing first).
    */
   public static Images.Split load(TrainConfig config, SizeCheck check) {
-    Images all = DataSources.loadStored(config.data(), config.imageSize());
+    Images all = DataSources.loadStored(config.data(), config.imageSize(), config.grayscale());
     String source = config.data() == null ? "the bundled digits" : config.data();
     Images selected = all;
     if (config.digitLabel() >= 0) {

@@ -40,7 +40,7 @@ public final class Evaluation {
 
   public static Report run(SavedModelSampler model, Path modelDir, TrainConfig config, Judge judge, int count,
                            long seed, List<Sampler> samplers, int ddimSteps, float eta) {
-    Images all = DataSources.load(config.data(), config.imageSize());
+    Images all = DataSources.load(config.data(), config.imageSize(), config.grayscale());
     int digit = config.digitLabel();
     Images real = digit < 0 ? all : all.withLabel(digit);
     Images training = TrainingData.load(config).train();
