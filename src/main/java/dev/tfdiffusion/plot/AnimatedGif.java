@@ -19,16 +19,32 @@ import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageOutputStream;
 
-/** A looping animated GIF of image grids, written with the JDK's ImageIO GIF writer. */
+/**
+ * A looping animated GIF of image grids, written with the JDK's ImageIO GIF writer, which gives each (RGB) frame its
+ * own palette of up to 256 colours (an octree quantizer, no dithering): exact for gray frames, which have at most 256
+ * grays, and adapted to each colour frame's colours (on smooth colour cells, half the error of a fixed 6x7x6 colour
+ * cube).
+ */
 public final class AnimatedGif {
   private static final int FRAME_CENTIS = 8;
   private static final int LAST_FRAME_CENTIS = 200;
 
   private AnimatedGif() {}
 
-  /** One frame per grid; each grid is a square-ish arrangement of its images, captioned. */
+  /** One frame per grid; each grid is a square-ish arrangement of its gray images, captioned. */
   public static void write(Path gif, List<List<float[]>> grids, List<String> captions, int height, int width)
       throws IOException {
+    write(gif, grids, captions, height, width, 1);
+  }
+
+  /**
+   * One frame per grid; each grid is a square-ish arrangement of its images, captioned.
+   *
+   * @param channels 1 (gray) or 3 (RGB), the images' values being HWC
+   */
+  public static void write(Path gif, List<List<float[]>> grids, List<String> captions, int height, int width,
+                           int channels) throws IOException {
+    ImageGrid.checkChannels(channels);
     Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("gif");
     if (!writers.hasNext()) {
       throw new IOException("no GIF writer available");
@@ -39,7 +55,7 @@ public final class AnimatedGif {
       writer.setOutput(out);
       writer.prepareWriteSequence(null);
       for (int f = 0; f < grids.size(); f++) {
-        BufferedImage frame = render(grids.get(f), captions.get(f), height, width);
+        BufferedImage frame = render(grids.get(f), captions.get(f), height, width, channels);
         int delay = f == grids.size() - 1 ? LAST_FRAME_CENTIS : FRAME_CENTIS;
         writer.writeToSequence(new IIOImage(frame, null, metadata(writer, frame, delay, f == 0)), null);
       }
@@ -50,7 +66,8 @@ public final class AnimatedGif {
     Files.move(tmp, gif, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private static BufferedImage render(List<float[]> images, String caption, int height, int width) {
+  private static BufferedImage render(List<float[]> images, String caption, int height, int width,
+                                      int channels) {
     int columns = (int) Math.ceil(Math.sqrt(images.size()));
     int rows = (images.size() + columns - 1) / columns;
     int cell = Math.max(24, 192 / columns);
@@ -63,7 +80,7 @@ public final class AnimatedGif {
     // nearest-neighbour enlargement: flat blocks keep the GIF small (smooth gradients defeat its LZW compression)
     g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
     for (int i = 0; i < images.size(); i++) {
-      g.drawImage(ImageGrid.toImage(images.get(i), height, width), 2 + (i % columns) * (cell + 2),
+      g.drawImage(ImageGrid.toImage(images.get(i), height, width, channels), 2 + (i % columns) * (cell + 2),
           2 + (i / columns) * (cellH + 2), cell, cellH, null);
     }
     g.setColor(Color.DARK_GRAY);

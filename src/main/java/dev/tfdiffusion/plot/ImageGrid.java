@@ -13,9 +13,9 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * Grids of small gray images as PNG: values in [0, 1] map to black..white (clipped, not rescaled per image, so
- * brightness is comparable across cells), each pixel enlarged with bicubic smoothing like the tutorial's
- * {@code interpolation='gaussian'} figures.
+ * Grids of small gray or RGB images as PNG: values in [0, 1] map to black..white, or to 0..255 per colour channel
+ * (clipped, not rescaled per image, so brightness is comparable across cells), each pixel enlarged with bicubic
+ * smoothing like the tutorial's {@code interpolation='gaussian'} figures.
  */
 public final class ImageGrid {
   private static final int GAP = 4;
@@ -23,11 +23,25 @@ public final class ImageGrid {
   private ImageGrid() {}
 
   /**
+   * Writes a grid of gray images.
+   *
    * @param images row-major {@code height x width} images
    * @param labels an optional caption per cell (null for none)
    */
   public static void write(Path png, List<float[]> images, int height, int width, int columns, int cellPixels,
                            List<String> labels) throws IOException {
+    write(png, images, height, width, 1, columns, cellPixels, labels);
+  }
+
+  /**
+   * Writes a grid of gray ({@code channels} 1) or RGB ({@code channels} 3) images.
+   *
+   * @param images row-major {@code height x width x channels} images (HWC)
+   * @param labels an optional caption per cell (null for none)
+   */
+  public static void write(Path png, List<float[]> images, int height, int width, int channels, int columns,
+                           int cellPixels, List<String> labels) throws IOException {
+    checkChannels(channels);
     int rows = (images.size() + columns - 1) / columns;
     int caption = labels == null ? 0 : 14;
     int cellW = cellPixels;
@@ -47,7 +61,7 @@ public final class ImageGrid {
         g.setColor(Color.DARK_GRAY);
         g.drawString(labels.get(i), x, y + 11);
       }
-      g.drawImage(toImage(images.get(i), height, width), x, y + caption, cellW, cellH, null);
+      g.drawImage(toImage(images.get(i), height, width, channels), x, y + caption, cellW, cellH, null);
     }
     g.dispose();
     Path tmp = png.resolveSibling(png.getFileName() + ".tmp");
@@ -57,15 +71,34 @@ public final class ImageGrid {
     Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
+  /** One row-major gray image as an RGB image (the 1-channel form of the next). */
   static BufferedImage toImage(float[] pixels, int height, int width) {
+    return toImage(pixels, height, width, 1);
+  }
+
+  /** One HWC image with 1 (gray) or 3 (RGB) channels, values clipped to [0, 1], as an RGB image. */
+  static BufferedImage toImage(float[] pixels, int height, int width, int channels) {
+    checkChannels(channels);
     BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     for (int r = 0; r < height; r++) {
       for (int c = 0; c < width; c++) {
-        float v = Math.max(0f, Math.min(1f, pixels[r * width + c]));
-        int gray = Math.round(v * 255f);
-        img.setRGB(c, r, (gray << 16) | (gray << 8) | gray);
+        int k = (r * width + c) * channels;
+        int red = to8Bit(pixels[k]);
+        int rgb = channels == 1 ? (red << 16) | (red << 8) | red
+            : (red << 16) | (to8Bit(pixels[k + 1]) << 8) | to8Bit(pixels[k + 2]);
+        img.setRGB(c, r, rgb);
       }
     }
     return img;
+  }
+
+  private static int to8Bit(float value) {
+    return Math.round(Math.max(0f, Math.min(1f, value)) * 255f);
+  }
+
+  static void checkChannels(int channels) {
+    if (channels != 1 && channels != 3) {
+      throw new IllegalArgumentException("images have 1 or 3 channels, not " + channels);
+    }
   }
 }

@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Writes samples as a PNG grid and as CSV (one image per row, H*W values clipped to [0, 1]). */
+/**
+ * Writes samples as a PNG grid and as CSV (no header; one image per row, its H*W*C values clipped to [0, 1], row-major
+ * with the channels interleaved: H*W gray values, or R,G,B of each pixel in turn for colour).
+ */
 public final class SampleFiles {
   private SampleFiles() {}
 
@@ -49,6 +52,11 @@ public final class SampleFiles {
     return out;
   }
 
+  /**
+   * Writes one image per line.
+   *
+   * @param pixels values per image: height * width * channels
+   */
   public static void writeCsv(Path csv, float[] values, int pixels) throws IOException {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < values.length; i++) {
@@ -65,9 +73,15 @@ public final class SampleFiles {
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
+  /** Writes gray images as a square-ish grid. */
   public static void writeGrid(Path png, float[] values, int height, int width) throws IOException {
-    List<float[]> images = split(values, height * width);
+    writeGrid(png, values, height, width, 1);
+  }
+
+  /** Writes gray ({@code channels} 1) or RGB ({@code channels} 3) HWC images as a square-ish grid. */
+  public static void writeGrid(Path png, float[] values, int height, int width, int channels) throws IOException {
+    List<float[]> images = split(values, height * width * channels);
     int columns = (int) Math.ceil(Math.sqrt(images.size()));
-    ImageGrid.write(png, images, height, width, columns, Math.max(32, 384 / columns), null);
+    ImageGrid.write(png, images, height, width, channels, columns, Math.max(32, 384 / columns), null);
   }
 }
