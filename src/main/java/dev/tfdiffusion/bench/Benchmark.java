@@ -82,7 +82,7 @@ public final class Benchmark {
       long rssEnd;
       Exchange.Traffic measured;
       Exchange.Traffic modelled;
-      try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
+      try (TrainGraph graph = new TrainGraph(config, train.shape(),
           SessionOptions.create(compute, placement.virtualCpus()), null, placement)) {
         graph.loadImages(train);
         buildSeconds = (System.nanoTime() - start) / 1e9;
@@ -154,7 +154,7 @@ public final class Benchmark {
   private static double sampleMs(TrainConfig config, Images train, Checkpoints.Checkpoint checkpoint,
                                  Compute compute, int n) {
     try (InferenceGraph graph = new InferenceGraph(config, train.height(), train.width(),
-        SessionOptions.create(compute, 0), TrainGraph.MODEL_PREFIX)) {
+        train.channels(), SessionOptions.create(compute, 0), TrainGraph.MODEL_PREFIX)) {
       graph.restore(checkpoint.prefix());
       Signature sample = graph.signatures().stream().filter(s -> s.key().equals(Signatures.SAMPLE)).findFirst()
           .orElseThrow();
@@ -166,12 +166,12 @@ public final class Benchmark {
   }
 
   private static void sample(InferenceGraph graph, Signature signature, int n, Images train) {
-    float[] noise = new float[n * train.height() * train.width()];
+    float[] noise = new float[n * train.pixelsPerImage()];
     Random rng = new Random(0);
     for (int i = 0; i < noise.length; i++) {
       noise[i] = (float) rng.nextGaussian();
     }
-    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, train.height(), train.width(), 1),
+    try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, train.height(), train.width(), train.channels()),
              DataBuffers.of(noise, true, false));
          TInt64 seed = TInt64.scalarOf(0)) {
       Map<String, Tensor> in = Map.of("noise", x, "seed", seed);

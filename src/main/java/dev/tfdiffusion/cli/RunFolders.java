@@ -61,7 +61,8 @@ final class RunFolders {
   /** Returns whether the exported weights are the moving average. */
   static boolean export(Located at, Path out, boolean ema) throws IOException {
     Images train = TrainingData.load(at.config()).train();
-    return ModelExport.export(at.config(), Versions.all(), at.checkpoint(), train.height(), train.width(), out, ema);
+    return ModelExport.export(at.config(), Versions.all(), at.checkpoint(), train.height(), train.width(),
+        train.channels(), out, ema);
   }
 
   /** The end of a finished run: the SavedModel, 64 samples, the tutorial's figures and the reverse-process GIF. */
@@ -74,12 +75,19 @@ final class RunFolders {
     }
     try (SavedModelSampler sampler = SavedModelSampler.open(model)) {
       Path samples = run.resolve(RunLayout.SAMPLES_PNG);
-      float[] images = sampler.sample(Sampler.DDPM, sampler.noise(64, FIGURE_SEED), FIGURE_SEED);
-      SampleFiles.writeGrid(samples, images, sampler.height(), sampler.width());
-      SampleFiles.writeCsv(SampleFiles.csvFor(samples), images, sampler.height() * sampler.width());
+      // a conditional model draws one row of eight per class, with the default guidance
+      int[] labels = sampler.conditional() ? SavedModelSampler.labelsPerClass(sampler.classes(), 8) : null;
+      int count = labels == null ? 64 : labels.length;
+      float[] images = sampler.sample(Sampler.DDPM, sampler.noise(count, FIGURE_SEED), FIGURE_SEED,
+          sampler.guidedTo(labels));
+      SampleFiles.writeGrid(samples, images, sampler.height(), sampler.width(), sampler.channels(),
+          8);
+      SampleFiles.writeCsv(SampleFiles.csvFor(samples), images, sampler.pixelsPerImage(), labels);
       figures(sampler, config, run);
+      int[] gifLabels = sampler.conditional() ? java.util.stream.IntStream.range(0, 16)
+          .map(i -> i % sampler.classes()).toArray() : null;
       Figures.reverseGif(sampler, run.resolve(RunLayout.REVERSE_GIF), sampler.noise(16, FIGURE_SEED), FIGURE_SEED, 100,
-          Sampler.DDPM);
+          Sampler.DDPM, sampler.guidedTo(gifLabels));
     }
     if (!quiet) {
       out.println("Exported the SavedModel to " + model + "; wrote " + RunLayout.SAMPLES_PNG + ", "
@@ -90,9 +98,9 @@ final class RunFolders {
   /** reconstruct.png and forward_reverse.png from the run's held-out images. */
   static void figures(SavedModelSampler sampler, TrainConfig config, Path dir) throws IOException {
     Images test = TrainingData.load(config).test();
-    Figures.reconstruct(sampler, dir.resolve(RunLayout.RECONSTRUCT_PNG), test.pixels(), config.diffusionSteps(),
-        FIGURE_SEED);
-    Figures.forwardReverse(sampler, dir.resolve(RunLayout.FORWARD_REVERSE_PNG), test.image(0), config.diffusionSteps(),
-        FIGURE_SEED);
+    Figures.reconstruct(sampler, dir.resolve(RunLayout.RECONSTRUCT_PNG), test.pixels(), test.labels(),
+        config.diffusionSteps(), FIGURE_SEED);
+    Figures.forwardReverse(sampler, dir.resolve(RunLayout.FORWARD_REVERSE_PNG), test.image(0), test.labels()[0],
+        config.diffusionSteps(), FIGURE_SEED);
   }
 }

@@ -8,6 +8,7 @@ import dev.tfdiffusion.sample.Figures;
 import dev.tfdiffusion.sample.SampleFiles;
 import dev.tfdiffusion.sample.Sampler;
 import dev.tfdiffusion.sample.SavedModelSampler;
+import dev.tfdiffusion.sample.Signatures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +60,16 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(names = "--eta", paramLabel = "E", description = "DDIM noise scale, 0 (deterministic) to 1 (default: "
       + "${DEFAULT-VALUE}).")
   float eta = 0f;
+
+  @Option(names = "--label", paramLabel = "K|all",
+      description = "For a conditional model: the class to draw, or 'all' (the default) for one row per class, "
+          + "--count images in all. The CSV then ends each row with the class asked for.")
+  String label;
+
+  @Option(names = "--guidance", paramLabel = "W",
+      description = "For a conditional model: classifier-free guidance weight, eps = eps(none) + W (eps(class) - "
+          + "eps(none)); 0 ignores the class, 1 is the plain conditional model (default: ${DEFAULT-VALUE}).")
+  double guidance = Signatures.DEFAULT_GUIDANCE;
 
   @Option(names = "--gif", paramLabel = "FILE.gif", description = "Also write an animation of the reverse process.")
   Path gif;
@@ -115,19 +126,26 @@ public final class SampleCommand implements Callable<Integer> {
     }
     SavedModelSampler.requireSavedModelFolder(modelDir);
     try (SavedModelSampler model = SavedModelSampler.open(modelDir, compute.resolve())) {
-      requireSamplesFit(count, model.height(), model.width(), Runtime.getRuntime().maxMemory());
+      int[] labels = labels(model, parsed);
+      int n = labels == null ? count : labels.length;
+      requireSamplesFit(n, model.height(), model.width() * model.channels(), Runtime.getRuntime().maxMemory());
+      SavedModelSampler.Condition condition = labels == null ? null : new SavedModelSampler.Condition(labels,
+          (float) guidance);
       long start = System.nanoTime();
-      float[] noise = model.noise(count, seed);
-      float[] images = this.sampler.run(model, noise, seed, samplingSteps, eta);
+      float[] noise = model.noise(n, seed);
+      float[] images = this.sampler.run(model, noise, seed, samplingSteps, eta, condition);
       Files.createDirectories(dir);
-      SampleFiles.writeGrid(out, images, model.height(), model.width());
-      SampleFiles.writeCsv(csv, images, model.height() * model.width());
-      System.out.printf("Wrote %d samples (%s, seed %d) to %s and %s in %.1f s.%n", count,
-          sampler.describe(samplingSteps, eta), seed, out, csv, (System.nanoTime() - start) / 1e9);
+      int columns = labels != null && ALL.equals(label == null ? ALL : label) ? n / model.classes()
+          : SampleFiles.squareColumns(n);
+      SampleFiles.writeGrid(out, images, model.height(), model.width(), model.channels(), columns);
+      SampleFiles.writeCsv(csv, images, model.pixelsPerImage(), labels);
+      System.out.printf("Wrote %d samples (%s%s, seed %d) to %s and %s in %.1f s.%n", n,
+          sampler.describe(samplingSteps, eta), describe(labels, model), seed, out, csv,
+          (System.nanoTime() - start) / 1e9);
       if (gif != null) {
         OutputPaths.createParents(gif);
         // the animation shows the 1000-step trajectory (of the tutorial's sampler if that was chosen)
-        Figures.reverseGif(model, gif, noise, seed, 100, sampler.withTrajectory());
+        Figures.reverseGif(model, gif, noise, seed, 100, sampler.withTrajectory(), condition);
         System.out.println("Wrote the reverse process to " + gif + ".");
       }
       if (figures) {
@@ -137,6 +155,54 @@ public final class SampleCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** --label's value for one row per class. */
+  static final String ALL = "all";
+
+  /**
+   * The class asked for per image: null for an unconditional model; for a conditional one --label K (every image),
+   * or one row per class with --count rounded up to a whole number of rows.
+   */
+  private int[] labels(SavedModelSampler model, CommandLine.ParseResult parsed) {
+    if (!model.conditional()) {
+      for (String option : List.of("--label", "--guidance")) {
+        if (parsed.hasMatchedOption(option)) {
+          throw UserError.usage(option + " steers a conditional model, and " + modelDir
+              + " is unconditional (train one with --conditional).");
+        }
+      }
+      return null;
+    }
+    if (!(guidance >= 0) || !Double.isFinite(guidance)) {
+      throw UserError.usage("--guidance must be a number of at least 0, got " + guidance + ".");
+    }
+    int classes = model.classes();
+    if (label == null || ALL.equals(label)) {
+      return SavedModelSampler.labelsPerClass(classes, (count + classes - 1) / classes);
+    }
+    int k;
+    try {
+      k = Integer.parseInt(label);
+    } catch (NumberFormatException e) {
+      k = -1;
+    }
+    if (k < 0 || k >= classes || !label.equals(Integer.toString(k))) {
+      throw UserError.usage("--label must be one of the model's classes 0.." + (classes - 1) + " or 'all', got '"
+          + label + "'.");
+    }
+    int[] labels = new int[count];
+    java.util.Arrays.fill(labels, k);
+    return labels;
+  }
+
+  private String describe(int[] labels, SavedModelSampler model) {
+    if (labels == null) {
+      return "";
+    }
+    String which = label == null || ALL.equals(label) ? labels.length / model.classes() + " per class"
+        : "class " + label;
+    return ", " + which + ", guidance " + guidance;
   }
 
   /** --sampling-steps and --eta steer DDIM only: given with other samplers they would be silently ignored. */

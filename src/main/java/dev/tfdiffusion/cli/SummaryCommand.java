@@ -4,6 +4,7 @@ import dev.tfdiffusion.UserError;
 import dev.tfdiffusion.config.Presets;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.model.ModelSummary;
+import dev.tfdiffusion.model.UNet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,6 +27,14 @@ public final class SummaryCommand implements Callable<Integer> {
   @Option(names = "--image-size", paramLabel = "N", description = "Image height and width (default: 8).")
   int imageSize = 8;
 
+  @Option(names = "--channels", paramLabel = "C", description = "Image channels, 1 (gray) or 3 (colour) (default: "
+      + "${DEFAULT-VALUE}).")
+  int channels = 1;
+
+  @Option(names = "--classes", paramLabel = "K", description = "Classes of a conditional model (its class embedding "
+      + "has K + 1 rows); 0 for an unconditional one (default: ${DEFAULT-VALUE}).")
+  int classes = 0;
+
   @Mixin
   CommonOptions.Verbose verbose;
 
@@ -43,7 +52,14 @@ public final class SummaryCommand implements Callable<Integer> {
       throw UserError.usage("--image-size must be between 2 and " + TrainConfig.MAX_IMAGE_SIZE + ", got " + imageSize
           + ".");
     }
-    System.out.print(ModelSummary.of(features, timeEmbedding, imageSize, imageSize).table());
+    if (channels != 1 && channels != 3) {
+      throw UserError.usage("--channels must be 1 or 3, got " + channels + ".");
+    }
+    if (classes < 0 || classes > MAX_WIDTH) {
+      throw UserError.usage("--classes must be between 0 and " + MAX_WIDTH + ", got " + classes + ".");
+    }
+    System.out.print(ModelSummary.of(new UNet(features, timeEmbedding, imageSize, imageSize, channels, classes))
+        .table());
     return 0;
   }
 }

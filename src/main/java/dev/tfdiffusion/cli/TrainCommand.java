@@ -51,7 +51,8 @@ public final class TrainCommand implements Callable<Integer> {
   // ---- the run, not hyperparameters ----
   @Option(names = "--preset", paramLabel = "NAME",
       description = "Starting point: quick (the default: the tutorial's model at a quarter of the width, trained for "
-          + "fewer steps) or tutorial (the tutorial exactly). The options below show each preset's value.")
+          + "fewer steps), tutorial (the tutorial exactly) or conditional (all ten digits, sample --label asks for "
+          + "one). The options below show each preset's value.")
   String preset = Presets.DEFAULT;
 
   @Option(names = "--config", paramLabel = "FILE.json",
@@ -124,11 +125,15 @@ public final class TrainCommand implements Callable<Integer> {
       overrides.put("warmup-steps", (int) ((long) base.warmupSteps() * (Integer) overrides.get("steps")
           / base.steps()));
     }
+    if (Boolean.TRUE.equals(overrides.get("conditional")) && !overrides.containsKey("digit")) {
+      overrides.put("digit", TrainConfig.ALL_DIGITS); // a conditional model learns every class
+    }
     TrainConfig config = base.with(overrides).validate();
     Path runDir = out != null ? out : defaultRunDir(config);
     requireNewRunDir(runDir);
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
     Images.Split data = TrainingData.load(config, fits(config));
+    config = TrainingData.withClasses(config, data);
     Compute settings = compute.resolve(); // before TensorFlow starts: XLA reads its environment then
     Placement placement = parallelism.placement(config, data, faults);
     try (RunLock lock = prepareNewRunDir(runDir)) {
@@ -141,8 +146,8 @@ public final class TrainCommand implements Callable<Integer> {
    * memory.
    */
   static TrainingData.SizeCheck fits(TrainConfig config) {
-    return (train, test, height, width) -> {
-      MemoryEstimate.requireImagesFit(train + test, height, width, Runtime.getRuntime().maxMemory());
+    return (train, test, height, width, channels) -> {
+      MemoryEstimate.requireImagesFit(train + test, height, width, channels, Runtime.getRuntime().maxMemory());
       MemoryEstimate.requireTrainingFits(config.features(), config.timeEmbedding(), height, width,
           config.batchSize() == 0 ? train : config.batchSize(), "--batch-size", train + test,
           MemoryEstimate.nativeLimit());

@@ -141,6 +141,10 @@ public record TrainConfig(
     if (classes > 0 && !conditional) {
       throw UserError.usage("--classes is the class count of a conditional model; add --conditional.");
     }
+    if (conditional && !ALL_DIGITS.equals(digit)) {
+      throw UserError.usage("--conditional learns every class of the data; drop --digit " + digit
+          + " (or give --digit all).");
+    }
     if (!(condDrop >= 0 && condDrop < 1)) {
       throw UserError.usage("--cond-drop must lie in [0, 1), got " + condDrop + ".");
     }

@@ -22,6 +22,13 @@ public record Images(float[] pixels, int[] labels, int height, int width, int ch
     this(pixels, labels, height, width, 1);
   }
 
+  /** What a graph needs to know of a set of images: their count, size and channels. */
+  public record Shape(int count, int height, int width, int channels) {}
+
+  public Shape shape() {
+    return new Shape(count(), height, width, channels);
+  }
+
   public int count() {
     return labels.length;
   }

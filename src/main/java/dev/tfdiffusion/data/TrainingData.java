@@ -9,11 +9,11 @@ public final class TrainingData {
 
   /** What a run's data will be, told before the images are resized (which is where large sizes take memory). */
   public interface SizeCheck {
-    void check(int trainCount, int testCount, int height, int width);
+    void check(int trainCount, int testCount, int height, int width, int channels);
   }
 
   public static Images.Split load(TrainConfig config) {
-    return load(config, (train, test, height, width) -> { });
+    return load(config, (train, test, height, width, channels) -> { });
   }
 
   /**
@@ -23,7 +23,7 @@ public final class TrainingData {
    */
   public static Images.Split load(TrainConfig config, SizeCheck check) {
     Images all = DataSources.loadStored(config.data(), config.imageSize(), config.grayscale());
-    String source = config.data() == null ? "the bundled digits" : config.data();
+    String source = source(config);
     Images selected = all;
     if (config.digitLabel() >= 0) {
       if (java.util.Arrays.stream(all.labels()).allMatch(l -> l < 0)) {
@@ -33,6 +33,9 @@ public final class TrainingData {
       if (selected.count() == 0) {
         throw new UserError(source + " holds no images of digit " + config.digit() + ".");
       }
+    }
+    if (config.conditional()) {
+      requireLabels(source, selected, config.classes());
     }
     Images.Split split = selected.split(config.testFraction(), config.splitSeed());
     if (split.train().count() == 0) {
@@ -45,7 +48,42 @@ public final class TrainingData {
     }
     int size = config.imageSize();
     check.check(split.train().count(), split.test().count(), size > 0 ? size : split.train().height(),
-        size > 0 ? size : split.train().width());
+        size > 0 ? size : split.train().width(), split.train().channels());
     return new Images.Split(DataSources.resized(split.train(), size), DataSources.resized(split.test(), size));
+  }
+
+  /**
+   * The config with a conditional model's class count taken from the data when it says 0: the largest label of the
+   * selected images (both parts of the split) + 1. Other configs come back unchanged.
+   */
+  public static TrainConfig withClasses(TrainConfig config, Images.Split data) {
+    if (!config.conditional() || config.classes() > 0) {
+      return config;
+    }
+    int largest = java.util.stream.IntStream.concat(java.util.Arrays.stream(data.train().labels()),
+        java.util.Arrays.stream(data.test().labels())).max().orElse(-1);
+    return config.with(java.util.Map.of("classes", largest + 1));
+  }
+
+  private static String source(TrainConfig config) {
+    return config.data() == null ? "the bundled digits" : config.data();
+  }
+
+  /** Every image labelled, and below {@code classes} when that is given. */
+  private static void requireLabels(String source, Images images, int classes) {
+    int[] labels = images.labels();
+    long unlabelled = java.util.Arrays.stream(labels).filter(l -> l < 0).count();
+    if (unlabelled == labels.length) {
+      throw UserError.usage(source + " has no labels, so --conditional has nothing to condition on.");
+    }
+    if (unlabelled > 0) {
+      throw UserError.usage(unlabelled + " of the " + labels.length + " images of " + source
+          + " have no label; a conditional model needs one for every image.");
+    }
+    int largest = java.util.Arrays.stream(labels).max().orElse(0);
+    if (classes > 0 && largest >= classes) {
+      throw UserError.usage(source + " has label " + largest + ", outside the " + classes
+          + " classes of --classes " + classes + " (labels 0.." + (classes - 1) + ").");
+    }
   }
 }

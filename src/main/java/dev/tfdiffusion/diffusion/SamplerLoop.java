@@ -47,20 +47,27 @@ public final class SamplerLoop {
   private static final int HEAD = 4;
 
   /**
-   * Where the variables after the head sit: a trajectory's two first when the loop records one, then the step's
-   * inputs, the weights and the tensors derived from them.
+   * Where the variables after the head sit: a trajectory's two first when the loop records one, then guidance's
+   * labels and weight when the loop guides, then the step's inputs, the weights and the tensors derived from them.
    */
-  private record Slots(boolean recording, int states, int recordAt, int stepInputs, int weights, int derived) {
-    static Slots of(boolean recording, int stepInputs, int weights) {
+  private record Slots(boolean recording, int states, int recordAt, boolean guided, int labels, int guidance,
+                       int stepInputs, int weights, int derived) {
+    static Slots of(boolean recording, boolean guided, int stepInputs, int weights) {
       int next = recording ? HEAD + 2 : HEAD;
-      return new Slots(recording, HEAD, HEAD + 1, next, next + stepInputs, next + stepInputs + weights);
+      int guide = next;
+      next += guided ? 2 : 0;
+      return new Slots(recording, HEAD, HEAD + 1, guided, guide, guide + 1, next, next + stepInputs,
+          next + stepInputs + weights);
     }
   }
 
-  /** The noise prediction eps_hat = model(x, t) for a batch x and its timesteps t ([N]); the U-Net's apply. */
+  /**
+   * The noise prediction eps_hat = model(x, t, c) for a batch x, its timesteps t ([N]) and class labels c ([N], null
+   * for an unconditional model); the U-Net's apply.
+   */
   @FunctionalInterface
   public interface Denoiser {
-    Operand<TFloat32> apply(Layers<TFloat32> l, Operand<TFloat32> x, Operand<TInt32> t);
+    Operand<TFloat32> apply(Layers<TFloat32> l, Operand<TFloat32> x, Operand<TInt32> t, Operand<TInt32> labels);
   }
 
   private final Graph graph;
@@ -85,12 +92,18 @@ public final class SamplerLoop {
   /**
    * @param times the timesteps to visit, descending ([S] int32)
    * @param recordAt when non-null, the loop also returns the state entering each of these timesteps, as
-   *     {@code [K, N, H, W, 1]}
+   *     {@code [K, N, H, W, C]}
    */
   public Outputs build(Ops tf, String name, ReverseStep step, Operand<TInt32> times, Operand<TFloat32> noise,
                        Operand<TInt64> seed, Operand<TInt32> recordAt) {
+    return build(tf, name, step, times, noise, seed, recordAt, null);
+  }
+
+  /** As above, each prediction guided towards the labels of {@code guidance} (null: an unconditional model). */
+  public Outputs build(Ops tf, String name, ReverseStep step, Operand<TInt32> times, Operand<TFloat32> noise,
+                       Operand<TInt64> seed, Operand<TInt32> recordAt, Guidance guidance) {
     Map<String, Operand<TFloat32>> derived = derived(tf);
-    Slots slots = Slots.of(recordAt != null, step.inputs().size(), params.size());
+    Slots slots = Slots.of(recordAt != null, guidance != null, step.inputs().size(), params.size());
     String prefix = name + "_" + (built++);
     ConcreteFunction cond = ConcreteFunction.create(f -> {
       List<Placeholder<?>> args = arguments(f, slots, step, derived);
@@ -111,7 +124,11 @@ public final class SamplerLoop {
           f.gather(ts, f.math.minimum(next, last), axis), f.constant(-1));
 
       Operand<TInt32> shape = f.shape(x);
-      Operand<TFloat32> eps = epsHat(f, x, t, shape, weights(args, slots, derived.keySet()));
+      NamedWeights<TFloat32> weights = weights(args, slots, derived.keySet());
+      Operand<TFloat32> eps = slots.guided()
+          ? guidedEpsHat(f, x, t, cast(args.get(slots.labels())), cast(args.get(slots.guidance())),
+              guidance.noClass(), weights)
+          : epsHat(f, x, t, shape, null, weights);
       Operand<TFloat32> z = f.random.statelessRandomNormal(shape, f.stack(List.of(s, f.dtypes.cast(t, TInt64.class))));
       List<Operand<?>> stepInputs = new ArrayList<>(args.subList(slots.stepInputs(), slots.weights()));
       Operand<TFloat32> xPrev = f.ensureShape(step.apply(f, stepInputs, x, t, tPrev, eps, z), imageShape);
@@ -126,8 +143,9 @@ public final class SamplerLoop {
             t, x));
         out.output(key(slots.recordAt()), f.identity(args.get(slots.recordAt())));
       }
-      for (int k = slots.stepInputs(); k < args.size(); k++) {
-        out.output(key(k), f.identity(args.get(k))); // the step's inputs and the weights, unchanged
+      int unchanged = slots.guided() ? slots.labels() : slots.stepInputs();
+      for (int k = unchanged; k < args.size(); k++) {
+        out.output(key(k), f.identity(args.get(k))); // guidance, the step's inputs and the weights, unchanged
       }
       return out.build();
     });
@@ -139,6 +157,10 @@ public final class SamplerLoop {
       Operand<TInt32> stateShape = l.concat(List.of(k, l.shape(noise)), l.constant(0));
       init.add(l.fill(stateShape, l.constant(0f)));
       init.add(recordAt);
+    }
+    if (slots.guided()) {
+      init.add(guidance.labels());
+      init.add(guidance.weight());
     }
     init.addAll(step.inputs());
     params.forEach(p -> init.add(p.read()));
@@ -206,11 +228,18 @@ public final class SamplerLoop {
     return new NamedWeights<>(weights, derived);
   }
 
-  /** eps_hat = model(x, t) inside a loop body, for a scalar t. */
+  /** eps_hat = model(x, t, labels) inside a loop body, for a scalar t. */
   private Operand<TFloat32> epsHat(Ops f, Operand<TFloat32> x, Operand<TInt32> t, Operand<TInt32> shape,
-                                   NamedWeights<TFloat32> weights) {
+                                   Operand<TInt32> labels, NamedWeights<TFloat32> weights) {
     Operand<TInt32> tBatch = f.fill(f.slice(shape, f.constant(new int[] {0}), f.constant(new int[] {1})), t);
-    return net.apply(new Layers<>(f.withSubScope("model"), TFloat32.class, weights), x, tBatch);
+    return net.apply(new Layers<>(f.withSubScope("model"), TFloat32.class, weights), x, tBatch, labels);
+  }
+
+  /** {@link Guidance}'s eps from one call of the network on the batch doubled. */
+  private Operand<TFloat32> guidedEpsHat(Ops f, Operand<TFloat32> x, Operand<TInt32> t, Operand<TInt32> labels,
+                                         Operand<TFloat32> w, int noClass, NamedWeights<TFloat32> weights) {
+    Guidance.Doubled both = Guidance.doubled(f, x, labels, noClass);
+    return Guidance.combine(f, epsHat(f, both.x(), t, f.shape(both.x()), both.labels(), weights), w);
   }
 
   /**
@@ -254,6 +283,7 @@ public final class SamplerLoop {
       };
       net.apply(new Layers<>(s, TFloat32.class, recording),
           s.placeholder(TFloat32.class, Placeholder.shape(imageShape)),
+          s.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))),
           s.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
     }
     return found;
@@ -276,6 +306,10 @@ public final class SamplerLoop {
       args.add(f.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1, imageShape.get(1),
           imageShape.get(2), imageShape.get(3)))));
       args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
+    }
+    if (slots.guided()) {
+      args.add(f.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)))); // labels
+      args.add(f.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()))); // w
     }
     for (Operand<?> input : step.inputs()) {
       args.add(f.placeholder(input.type(), Placeholder.shape(input.shape())));

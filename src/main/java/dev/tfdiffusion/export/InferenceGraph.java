@@ -3,6 +3,7 @@ package dev.tfdiffusion.export;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.diffusion.BetaSchedule;
 import dev.tfdiffusion.diffusion.GaussianDiffusion;
+import dev.tfdiffusion.diffusion.Guidance;
 import dev.tfdiffusion.diffusion.SamplerLoop;
 import dev.tfdiffusion.model.Layers;
 import dev.tfdiffusion.model.UNet;
@@ -23,9 +24,11 @@ import org.tensorflow.Session;
 import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.AssertThat;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -44,30 +47,35 @@ public final class InferenceGraph implements AutoCloseable {
   private final List<Signature> signatures = new ArrayList<>();
   private final CheckpointOps checkpoint;
 
+  /** A grayscale model's graph with the last step's weights (tests). */
   public InferenceGraph(TrainConfig config, int height, int width) {
-    this(config, height, width, SessionOptions.create(false), TrainGraph.MODEL_PREFIX);
+    this(config, height, width, 1, SessionOptions.create(false), TrainGraph.MODEL_PREFIX);
   }
 
   /**
+   * @param channels of the images the model was trained on
    * @param weights which checkpoint tensors hold the weights: {@link TrainGraph#MODEL_PREFIX} (the last step's) or
    *     {@link TrainGraph#EMA_PREFIX} (their moving average)
    */
-  public InferenceGraph(TrainConfig config, int height, int width, ConfigProto sessionConfig, String weights) {
+  public InferenceGraph(TrainConfig config, int height, int width, int channels, ConfigProto sessionConfig,
+                        String weights) {
     Ops tf = Ops.create(graph);
-    UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
-    Shape images = Shape.of(-1, height, width, 1);
+    UNet net = UNet.of(config, height, width, channels);
+    Shape images = Shape.of(-1, height, width, channels);
     GaussianDiffusion trained = GaussianDiffusion.of(config, BetaSchedule.CLIPPED_COSINE);
     GaussianDiffusion linear = GaussianDiffusion.of(config, BetaSchedule.LINEAR);
 
-    // serving_default: eps = model(x, t)
+    // serving_default: eps = model(x, t[, labels])
     Ops s = tf.withSubScope(Signatures.DENOISE);
     Placeholder<TFloat32> x = s.withName("x").placeholder(TFloat32.class, Placeholder.shape(images));
     Placeholder<TInt32> t = s.withName("t").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+    Signature.Builder denoise = Signature.builder(Signatures.DENOISE).methodName("tensorflow/serving/predict")
+        .input("x", x).input("t", t);
+    Operand<TInt32> labels = net.conditional() ? labels(s, denoise, net) : null;
     VariableStore<TFloat32> store = VariableStore.restoredOnly(tf.withSubScope("model"), TFloat32.class);
     Operand<TFloat32> eps = s.withName("eps").identity(
-        net.apply(new Layers<>(tf.withSubScope("model"), TFloat32.class, store), x, t));
-    signatures.add(Signature.builder(Signatures.DENOISE).methodName("tensorflow/serving/predict")
-        .input("x", x).input("t", t).output("eps", eps).build());
+        net.apply(new Layers<>(tf.withSubScope("model"), TFloat32.class, store), x, t, labels));
+    signatures.add(denoise.output("eps", eps).build());
     List<Param<TFloat32>> params = store.params();
     SamplerLoop loop = new SamplerLoop(graph, net::apply, params, images);
     int steps = config.diffusionSteps();
@@ -82,10 +90,11 @@ public final class InferenceGraph implements AutoCloseable {
       Ops k = tf.withSubScope(key);
       Placeholder<TFloat32> noise = k.withName("noise").placeholder(TFloat32.class, Placeholder.shape(images));
       Placeholder<TInt64> seed = k.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
+      Signature.Builder b = Signature.builder(key).input("noise", noise).input("seed", seed);
+      Guidance guidance = guidance(k, b, net);
       Operand<TFloat32> out = loop.build(k, "sampler", diffusion.ddpm(), SamplerLoop.allTimesteps(k, steps), noise,
-          seed, null).images();
-      signatures.add(Signature.builder(key).input("noise", noise).input("seed", seed)
-          .output("images", k.withName("images").identity(out)).build());
+          seed, null, guidance).images();
+      signatures.add(b.output("images", k.withName("images").identity(out)).build());
     }
 
     // sample_ddim: DDIM over `steps` evenly spaced timesteps T-1 .. 0, with noise scale eta
@@ -94,10 +103,12 @@ public final class InferenceGraph implements AutoCloseable {
     Placeholder<TInt64> ddimSeed = d.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TInt32> ddimSteps = d.withName("steps").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
     Placeholder<TFloat32> eta = d.withName("eta").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    Signature.Builder ddimSignature = Signature.builder(Signatures.SAMPLE_DDIM).input("noise", ddimNoise)
+        .input("seed", ddimSeed).input("steps", ddimSteps).input("eta", eta);
+    Guidance ddimGuidance = guidance(d, ddimSignature, net);
     Operand<TFloat32> ddim = loop.build(d, "sampler", trained.ddim(eta), SamplerLoop.evenlySpaced(d, ddimSteps, steps),
-        ddimNoise, ddimSeed, null).images();
-    signatures.add(Signature.builder(Signatures.SAMPLE_DDIM).input("noise", ddimNoise).input("seed", ddimSeed)
-        .input("steps", ddimSteps).input("eta", eta).output("images", d.withName("images").identity(ddim)).build());
+        ddimNoise, ddimSeed, null, ddimGuidance).images();
+    signatures.add(ddimSignature.output("images", d.withName("images").identity(ddim)).build());
 
     // trajectory: the same sampler, also returning the states entering K evenly spaced timesteps T-1 .. 0
     for (Sampler sampler : ANCESTRAL) {
@@ -110,11 +121,12 @@ public final class InferenceGraph implements AutoCloseable {
       Placeholder<TFloat32> noise = k.withName("noise").placeholder(TFloat32.class, Placeholder.shape(images));
       Placeholder<TInt64> seed = k.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.scalar()));
       Placeholder<TInt32> frames = k.withName("frames").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+      Signature.Builder b = Signature.builder(key).input("noise", noise).input("seed", seed).input("frames", frames);
+      Guidance guidance = guidance(k, b, net);
       Operand<TInt32> times = SamplerLoop.evenlySpaced(k, frames, steps);
       SamplerLoop.Outputs out = loop.build(k, "sampler", diffusion.ddpm(), SamplerLoop.allTimesteps(k, steps), noise,
-          seed, times);
-      signatures.add(Signature.builder(key).input("noise", noise).input("seed", seed).input("frames", frames)
-          .output("images", k.withName("images").identity(out.images()))
+          seed, times, guidance);
+      signatures.add(b.output("images", k.withName("images").identity(out.images()))
           .output("states", k.withName("states").identity(out.states()))
           .output("timesteps", k.withName("timesteps").identity(times)).build());
     }
@@ -136,6 +148,34 @@ public final class InferenceGraph implements AutoCloseable {
     checkpoint = new CheckpointOps(tf.withSubScope("restore_checkpoint"), byName, false);
 
     session = new Session(graph, sessionConfig);
+  }
+
+  /**
+   * A conditional model's {@code labels} input [N] of signature {@code b}, checked to lie in 0 .. K (K: no class) when
+   * it runs, so that a label the model never learnt fails the request instead of silently meaning no class.
+   */
+  private static Operand<TInt32> labels(Ops k, Signature.Builder b, UNet net) {
+    Placeholder<TInt32> labels = k.withName(Signatures.LABELS).placeholder(TInt32.class,
+        Placeholder.shape(Shape.of(-1)));
+    b.input(Signatures.LABELS, labels);
+    Operand<TBool> inRange = k.math.logicalAnd(
+        k.reduceAll(k.math.greaterEqual(labels, k.constant(0)), k.constant(0)),
+        k.reduceAll(k.math.lessEqual(labels, k.constant(net.noClass())), k.constant(0)));
+    AssertThat check = k.assertThat(inRange, List.of(k.constant("labels must lie in 0.." + (net.classes() - 1)
+        + " (or " + net.noClass() + " for no class)")));
+    return k.withControlDependencies(List.of(check)).withName("checked_labels").identity(labels);
+  }
+
+  /** A conditional model's {@code labels} and {@code guidance} inputs of signature {@code b}; null otherwise. */
+  private static Guidance guidance(Ops k, Signature.Builder b, UNet net) {
+    if (!net.conditional()) {
+      return null;
+    }
+    Operand<TInt32> labels = labels(k, b, net);
+    Placeholder<TFloat32> w = k.withName(Signatures.GUIDANCE).placeholder(TFloat32.class,
+        Placeholder.shape(Shape.scalar()));
+    b.input(Signatures.GUIDANCE, w);
+    return new Guidance(labels, w, net.noClass());
   }
 
   /** Loads the weights of a training checkpoint ({@code <dir>/ckpt}). */

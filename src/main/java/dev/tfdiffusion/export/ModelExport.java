@@ -31,14 +31,14 @@ public final class ModelExport {
    * @return whether the exported weights are the moving average
    */
   public static boolean export(TrainConfig config, Map<String, String> versions, Checkpoints.Checkpoint checkpoint,
-                               int height, int width, Path out, boolean ema) throws IOException {
+                               int height, int width, int channels, Path out, boolean ema) throws IOException {
     boolean average = ema && config.emaDecay() > 0;
     Path absolute = out.toAbsolutePath();
     Path parent = absolute.getParent();
     Files.createDirectories(parent);
     Path tmp = parent.resolve("." + absolute.getFileName() + ".tmp-export");
     FileTrees.delete(tmp);
-    try (InferenceGraph graph = new InferenceGraph(config, height, width, SessionOptions.create(false),
+    try (InferenceGraph graph = new InferenceGraph(config, height, width, channels, SessionOptions.create(false),
         average ? TrainGraph.EMA_PREFIX : TrainGraph.MODEL_PREFIX)) {
       graph.restore(checkpoint.prefix());
       List<Signature> signatures = graph.signatures();

@@ -4,6 +4,11 @@ package dev.tfdiffusion.model;
 public enum Init {
   /** Flax's default kernel init: truncated normal (at 2 sigma) with variance 1/fan_in. */
   LECUN_NORMAL,
+  /**
+   * Flax's {@code nnx.Embed} default: a (not truncated) normal with variance 1/features, each row an embedding of
+   * {@code features} values.
+   */
+  EMBEDDING,
   /** Biases and LayerNorm offsets. */
   ZEROS,
   /** LayerNorm scales. */

@@ -311,6 +311,18 @@ public final class Layers<T extends TFloating> {
     return tf.concat(List.of(tf.math.sin(angles), tf.math.cos(angles)), tf.constant(1));
   }
 
+  /**
+   * {@code nnx.Embed}: row {@code labels[i]} of a learned [rows, dim] table, as one_hot(labels) · table, a matrix
+   * product whose gradients (to any order) TensorFlow has, where a gather's would be sparse.
+   */
+  public Operand<T> embedding(String name, Operand<TInt32> labels, long rows, long dim) {
+    Layers<T> l = in(name);
+    Operand<T> table = l.weight("embedding", new long[] {rows, dim}, Init.EMBEDDING);
+    Operand<T> oneHot = tf.oneHot(labels, tf.constant((int) rows), constant(1.0), constant(0.0));
+    count(rows * dim);
+    return block(name, tf.linalg.matMul(oneHot, table));
+  }
+
   // ---- resampling -------------------------------------------------------------------------------------------------
 
   /**

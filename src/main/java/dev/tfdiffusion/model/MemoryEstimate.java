@@ -174,17 +174,21 @@ public final class MemoryEstimate {
   /** Java-heap bytes per pixel of the training images: the resized copy and the selection's copy, 4 bytes each. */
   public static final int HEAP_BYTES_PER_PIXEL = 8;
 
-  /** Refuses training images that, resized to {@code height} x {@code width}, cannot be held in the Java heap. */
-  public static void requireImagesFit(int images, int height, int width, long maxHeap) {
-    double need = (double) HEAP_BYTES_PER_PIXEL * images * height * width;
-    if (need <= maxHeap && (long) images * height * width < Integer.MAX_VALUE - 8) {
+  /**
+   * Refuses training images of {@code channels} that, resized to {@code height} x {@code width}, cannot be held in the
+   * Java heap.
+   */
+  public static void requireImagesFit(int images, int height, int width, int channels, long maxHeap) {
+    long values = (long) images * channels;
+    double need = (double) HEAP_BYTES_PER_PIXEL * values * height * width;
+    if (need <= maxHeap && values * height * width < Integer.MAX_VALUE - 8) {
       return;
     }
-    int max = largest(Math.max(height, width), s -> (long) images * s * s < Integer.MAX_VALUE - 8
-        ? (double) HEAP_BYTES_PER_PIXEL * images * s * s : Double.MAX_VALUE, maxHeap);
+    int max = largest(Math.max(height, width), s -> values * s * s < Integer.MAX_VALUE - 8
+        ? (double) HEAP_BYTES_PER_PIXEL * values * s * s : Double.MAX_VALUE, maxHeap);
     throw UserError.usage("--image-size " + height + " needs about " + bytes(need) + " of Java heap for the "
-        + images + " images; this JVM may use " + bytes(maxHeap) + " (use at most --image-size " + max
-        + ", fewer images, or run java with a larger -Xmx).");
+        + images + (channels == 3 ? " colour" : "") + " images; this JVM may use " + bytes(maxHeap)
+        + " (use at most --image-size " + max + ", fewer images, or run java with a larger -Xmx).");
   }
 
   /**

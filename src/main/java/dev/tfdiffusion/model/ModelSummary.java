@@ -50,14 +50,21 @@ public final class ModelSummary {
   }
 
   public static ModelSummary of(int features, int timeEmbedding, int height, int width) {
-    UNet net = UNet.forImages(features, timeEmbedding, height, width);
+    return of(UNet.forImages(features, timeEmbedding, height, width));
+  }
+
+  /** The blocks of {@code net}: a conditional model's class embedding is a row of its own. */
+  public static ModelSummary of(UNet net) {
+    int height = net.height();
+    int width = net.width();
     Map<String, String> shapes = new LinkedHashMap<>();
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       VariableStore<TFloat32> store = new VariableStore<>(tf.withSubScope("model"), TFloat32.class, 0);
       Layers<TFloat32> l = new Layers<>(tf.withSubScope("model"), TFloat32.class, store)
           .tracing((block, shape) -> shapes.put(block, format(shape)));
-      net.apply(l, tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, height, width, 1))),
+      net.apply(l, tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, height, width, net.channels()))),
+          tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))),
           tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))));
 
       Map<String, Long> counts = new LinkedHashMap<>();
@@ -98,8 +105,9 @@ public final class ModelSummary {
 
   public String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format("U-Net, features %d, time embedding %d, input (None, %d, %d, 1)%n", net.features(),
-        net.timeEmbedding(), net.height(), net.width()));
+    b.append(String.format("U-Net, features %d, time embedding %d, input (None, %d, %d, %d)%s%n", net.features(),
+        net.timeEmbedding(), net.height(), net.width(), net.channels(),
+        net.conditional() ? ", " + net.classes() + " classes (+ 1 for no class)" : ""));
     String line = "-".repeat(64) + "\n";
     b.append(line).append(String.format("%-22s %-24s %16s%n", "Block", "Output shape", "Parameters")).append(line);
     for (Row r : rows) {

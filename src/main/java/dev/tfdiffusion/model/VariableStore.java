@@ -22,11 +22,14 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
   /** A trainable weight: its variable, and the read of it that the forward pass uses. */
   public record Param<T extends TFloating>(String name, Shape shape, Init init, Variable<T> variable,
                                            Operand<T> read, Operand<T> initial) {
-    /** Whether the tutorial's optimizer trains it: the blocks it builds in closures are invisible to Flax NNX. */
+    /**
+     * Whether the tutorial's optimizer trains it: the blocks it builds in closures are invisible to Flax NNX. The
+     * class embedding, which the tutorial does not have, is a direct attribute like the time MLP, so it counts.
+     */
     public boolean trainedByTheTutorial() {
       String b = block();
       return b.startsWith("time_mlp") || b.startsWith("time_proj") || b.equals("final_norm")
-          || b.equals("final_conv");
+          || b.equals("final_conv") || b.equals(UNet.CLASS_EMBEDDING);
     }
 
     /** The top-level block the weight belongs to, e.g. {@code down_conv1}. */
@@ -94,6 +97,12 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
         double std = Math.sqrt(1.0 / Init.fanIn(shape.asArray())) / Init.TRUNCATED_NORMAL_STD;
         Operand<TInt64> seeds = i.constant(new long[] {seed, nameHash(name)});
         yield i.math.mul(i.random.statelessTruncatedNormal(dims, seeds, type), i.constant(type, std));
+      }
+      case EMBEDDING -> {
+        long[] dimsOf = shape.asArray();
+        double std = Math.sqrt(1.0 / dimsOf[dimsOf.length - 1]);
+        Operand<TInt64> seeds = i.constant(new long[] {seed, nameHash(name)});
+        yield i.math.mul(i.random.statelessRandomNormal(dims, seeds, type), i.constant(type, std));
       }
     };
   }

@@ -58,10 +58,25 @@ public final class SampleFiles {
    * @param pixels values per image: height * width * channels
    */
   public static void writeCsv(Path csv, float[] values, int pixels) throws IOException {
+    writeCsv(csv, values, pixels, null);
+  }
+
+  /**
+   * As {@link #writeCsv(Path, float[], int)}, each line ending with the class the image was drawn for when
+   * {@code labels} is given (a conditional model's samples, in the bundled digits' layout: pixels, then label).
+   */
+  public static void writeCsv(Path csv, float[] values, int pixels, int[] labels) throws IOException {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < values.length; i++) {
       b.append(Math.max(0f, Math.min(1f, values[i])));
-      b.append((i + 1) % pixels == 0 ? '\n' : ',');
+      if ((i + 1) % pixels != 0) {
+        b.append(',');
+      } else {
+        if (labels != null) {
+          b.append(',').append(labels[i / pixels]);
+        }
+        b.append('\n');
+      }
     }
     writeAtomically(csv, b.toString());
   }
@@ -80,8 +95,18 @@ public final class SampleFiles {
 
   /** Writes gray ({@code channels} 1) or RGB ({@code channels} 3) HWC images as a square-ish grid. */
   public static void writeGrid(Path png, float[] values, int height, int width, int channels) throws IOException {
+    writeGrid(png, values, height, width, channels, squareColumns(values.length / (height * width * channels)));
+  }
+
+  /** As {@link #writeGrid(Path, float[], int, int, int)} with {@code columns} images per row. */
+  public static void writeGrid(Path png, float[] values, int height, int width, int channels, int columns)
+      throws IOException {
     List<float[]> images = split(values, height * width * channels);
-    int columns = (int) Math.ceil(Math.sqrt(images.size()));
     ImageGrid.write(png, images, height, width, channels, columns, Math.max(32, 384 / columns), null);
+  }
+
+  /** Columns of a square-ish grid of {@code count} images. */
+  public static int squareColumns(int count) {
+    return (int) Math.ceil(Math.sqrt(count));
   }
 }

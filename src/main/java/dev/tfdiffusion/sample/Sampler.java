@@ -67,29 +67,38 @@ public enum Sampler {
   public static final int CHUNK = 1024;
 
   /**
-   * Images from pure noise {@code noise}; {@code steps} and {@code eta} apply to DDIM only. Chunk c of a large
-   * request uses seed + c for its sampler noise.
+   * Images from pure noise {@code noise}; {@code steps} and {@code eta} apply to DDIM only; {@code condition} is a
+   * conditional model's labels and guidance (null for an unconditional model). Chunk c of a large request uses
+   * seed + c for its sampler noise.
    */
-  public float[] run(SavedModelSampler model, float[] noise, long seed, int steps, float eta) {
-    int pixels = model.height() * model.width();
+  public float[] run(SavedModelSampler model, float[] noise, long seed, int steps, float eta,
+                     SavedModelSampler.Condition condition) {
+    int pixels = model.pixelsPerImage();
     int n = noise.length / pixels;
     if (n <= CHUNK) {
-      return runOnce(model, noise, seed, steps, eta);
+      return runOnce(model, noise, seed, steps, eta, condition);
     }
     float[] out = new float[noise.length];
     for (int c = 0; c * CHUNK < n; c++) {
-      int from = c * CHUNK * pixels;
-      int to = Math.min(n, (c + 1) * CHUNK) * pixels;
-      float[] part = runOnce(model, java.util.Arrays.copyOfRange(noise, from, to), seed + c, steps, eta);
-      System.arraycopy(part, 0, out, from, part.length);
+      int first = c * CHUNK;
+      int last = Math.min(n, (c + 1) * CHUNK);
+      float[] part = runOnce(model, java.util.Arrays.copyOfRange(noise, first * pixels, last * pixels), seed + c,
+          steps, eta, condition == null ? null : condition.range(first, last));
+      System.arraycopy(part, 0, out, first * pixels, part.length);
     }
     return out;
   }
 
-  private float[] runOnce(SavedModelSampler model, float[] noise, long seed, int steps, float eta) {
+  /** {@link #run(SavedModelSampler, float[], long, int, float, SavedModelSampler.Condition)} unconditionally. */
+  public float[] run(SavedModelSampler model, float[] noise, long seed, int steps, float eta) {
+    return run(model, noise, seed, steps, eta, null);
+  }
+
+  private float[] runOnce(SavedModelSampler model, float[] noise, long seed, int steps, float eta,
+                          SavedModelSampler.Condition condition) {
     return switch (step) {
-      case ANCESTRAL -> model.sample(this, noise, seed);
-      case DDIM -> model.sampleDdim(noise, seed, steps, eta);
+      case ANCESTRAL -> model.sample(this, noise, seed, condition);
+      case DDIM -> model.sampleDdim(noise, seed, steps, eta, condition);
     };
   }
 

@@ -2,6 +2,7 @@ package dev.tfdiffusion.sample;
 
 import dev.tfdiffusion.RunLayout;
 import dev.tfdiffusion.UserError;
+import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.util.Folders;
 import dev.tfdiffusion.util.SessionOptions;
@@ -35,14 +36,20 @@ public final class SavedModelSampler implements AutoCloseable {
   private final SavedModelBundle bundle;
   private final int height;
   private final int width;
+  private final int channels;
+  /** A conditional model's class count; 0 for an unconditional one. */
+  private final int classes;
   private final boolean ownsBundle;
   /** Deadline of every run in milliseconds; 0 for none. */
   private final long timeoutMs;
 
-  private SavedModelSampler(SavedModelBundle bundle, int height, int width, boolean ownsBundle, long timeoutMs) {
+  private SavedModelSampler(SavedModelBundle bundle, int height, int width, int channels, int classes,
+                            boolean ownsBundle, long timeoutMs) {
     this.bundle = bundle;
     this.height = height;
     this.width = width;
+    this.channels = channels;
+    this.classes = classes;
     this.ownsBundle = ownsBundle;
     this.timeoutMs = timeoutMs;
   }
@@ -125,10 +132,27 @@ public final class SavedModelSampler implements AutoCloseable {
       }
     }
     Signature.TensorDescription noise = byKey.get(Signatures.SAMPLE).getInputs().get("noise");
-    if (noise == null || noise.shape.numDimensions() != 4) {
-      throw new UserError(dir + " has a 'sample' signature without a [N,H,W,1] 'noise' input.");
+    if (noise == null || noise.shape.numDimensions() != 4
+        || (noise.shape.get(3) != 1 && noise.shape.get(3) != 3)) {
+      throw new UserError(dir + " has a 'sample' signature without a [N,H,W,C] 'noise' input of 1 or 3 channels.");
     }
-    return new SavedModelSampler(bundle, (int) noise.shape.get(1), (int) noise.shape.get(2), owns, timeoutMs);
+    int classes = 0;
+    if (byKey.get(Signatures.SAMPLE).getInputs().containsKey(Signatures.LABELS)) {
+      classes = classesOf(dir);
+    }
+    return new SavedModelSampler(bundle, (int) noise.shape.get(1), (int) noise.shape.get(2),
+        (int) noise.shape.get(3), classes, owns, timeoutMs);
+  }
+
+  /** A conditional model's class count, from the config.json export writes beside the graph. */
+  private static int classesOf(Path dir) {
+    Path config = dir.resolve(RunLayout.CONFIG);
+    int classes = Files.isRegularFile(config) ? TrainConfig.read(config).classes() : 0;
+    if (classes < 1) {
+      throw new UserError(dir + " is a conditional model without its class count: its " + RunLayout.CONFIG
+          + " is missing or has no classes.");
+    }
+    return classes;
   }
 
   public int height() {
@@ -139,29 +163,81 @@ public final class SavedModelSampler implements AutoCloseable {
     return width;
   }
 
-  /** x_T for {@code count} images: standard normal values from {@code java.util.Random(seed)}. */
-  public float[] noise(int count, long seed) {
-    return noise(count, height, width, seed);
+  public int channels() {
+    return channels;
   }
 
-  /** {@link #noise(int, long)} for images of {@code height x width}. */
-  public static float[] noise(int count, int height, int width, long seed) {
+  /** Values per image: height * width * channels. */
+  public int pixelsPerImage() {
+    return height * width * channels;
+  }
+
+  /** Whether the model takes class labels (and guidance). */
+  public boolean conditional() {
+    return classes > 0;
+  }
+
+  /** A conditional model's class count; 0 for an unconditional one. */
+  public int classes() {
+    return classes;
+  }
+
+  /** Labels 0,0,..,1,1,.. : {@code perClass} images of each of {@code classes} in turn (a grid row per class). */
+  public static int[] labelsPerClass(int classes, int perClass) {
+    int[] labels = new int[classes * perClass];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = i / perClass;
+    }
+    return labels;
+  }
+
+  /**
+   * The condition asking for {@code labels} with the default guidance on a conditional model; null (no condition)
+   * on an unconditional one, or when {@code labels} is null.
+   */
+  public Condition guidedTo(int[] labels) {
+    return conditional() && labels != null ? new Condition(labels, (float) Signatures.DEFAULT_GUIDANCE) : null;
+  }
+
+  /** x_T for {@code count} images: standard normal values from {@code java.util.Random(seed)}. */
+  public float[] noise(int count, long seed) {
+    return noise(count, pixelsPerImage(), seed);
+  }
+
+  /** {@link #noise(int, long)} for images of {@code pixels} values each. */
+  public static float[] noise(int count, int pixels, long seed) {
     Random rng = new Random(seed);
-    float[] x = new float[count * height * width];
+    float[] x = new float[count * pixels];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) rng.nextGaussian();
     }
     return x;
   }
 
+  /**
+   * What a conditional model is asked for: a class per image (0 .. classes-1, or classes for none) and the guidance
+   * weight w ({@link Signatures#DEFAULT_GUIDANCE} unless told otherwise).
+   */
+  public record Condition(int[] labels, float guidance) {
+    /** The same condition for the images {@code from} (inclusive) to {@code to} (exclusive) only. */
+    public Condition range(int from, int to) {
+      return new Condition(java.util.Arrays.copyOfRange(labels, from, to), guidance);
+    }
+  }
+
   /** Runs a 1000-step ancestral sampler (DDPM or the tutorial's) from {@code noise}. */
   public float[] sample(Sampler sampler, float[] noise, long seed) {
+    return sample(sampler, noise, seed, null);
+  }
+
+  /** As {@link #sample(Sampler, float[], long)}, guided to {@code condition} (null: an unconditional model). */
+  public float[] sample(Sampler sampler, float[] noise, long seed, Condition condition) {
     if (sampler.step() != Sampler.Step.ANCESTRAL) {
       throw new IllegalArgumentException(sampler + " takes steps and eta: use sampleDdim");
     }
-    int n = noise.length / (height * width);
-    try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed)) {
-      Map<String, Tensor> in = Map.of("noise", x, "seed", s);
+    int n = noise.length / pixelsPerImage();
+    try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); Conditioned c = conditioned(condition, n)) {
+      Map<String, Tensor> in = c.with(Map.of("noise", x, "seed", s));
       try (Outputs r = call(sampler.signature(), in)) {
         return floats(r, "images");
       }
@@ -170,13 +246,54 @@ public final class SavedModelSampler implements AutoCloseable {
 
   /** DDIM with {@code steps} evenly spaced timesteps and noise scale {@code eta} (0: deterministic). */
   public float[] sampleDdim(float[] noise, long seed, int steps, float eta) {
-    int n = noise.length / (height * width);
+    return sampleDdim(noise, seed, steps, eta, null);
+  }
+
+  /** As {@link #sampleDdim(float[], long, int, float)}, guided to {@code condition} (null: unconditional). */
+  public float[] sampleDdim(float[] noise, long seed, int steps, float eta, Condition condition) {
+    int n = noise.length / pixelsPerImage();
     try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); TInt32 k = TInt32.scalarOf(steps);
-         TFloat32 e = TFloat32.scalarOf(eta)) {
-      try (Outputs r = call(Signatures.SAMPLE_DDIM, Map.of("noise", x, "seed", s, "steps", k, "eta", e))) {
+         TFloat32 e = TFloat32.scalarOf(eta); Conditioned c = conditioned(condition, n)) {
+      Map<String, Tensor> in = c.with(Map.of("noise", x, "seed", s, "steps", k, "eta", e));
+      try (Outputs r = call(Signatures.SAMPLE_DDIM, in)) {
         return floats(r, "images");
       }
     }
+  }
+
+  /** A condition's tensors, fed beside a signature's other inputs (none for an unconditional call). */
+  private record Conditioned(TInt32 labels, TFloat32 guidance) implements AutoCloseable {
+    Map<String, Tensor> with(Map<String, Tensor> inputs) {
+      if (labels == null) {
+        return inputs;
+      }
+      Map<String, Tensor> all = new HashMap<>(inputs);
+      all.put(Signatures.LABELS, labels);
+      all.put(Signatures.GUIDANCE, guidance);
+      return all;
+    }
+
+    @Override
+    public void close() {
+      if (labels != null) {
+        labels.close();
+        guidance.close();
+      }
+    }
+  }
+
+  private Conditioned conditioned(Condition condition, int n) {
+    if (conditional() != (condition != null)) {
+      throw new IllegalArgumentException(conditional() ? "this conditional model needs labels"
+          : "this model is unconditional: it takes no labels");
+    }
+    if (condition == null) {
+      return new Conditioned(null, null);
+    }
+    if (condition.labels().length != n) {
+      throw new IllegalArgumentException(condition.labels().length + " labels for " + n + " images");
+    }
+    return new Conditioned(TInt32.vectorOf(condition.labels()), TFloat32.scalarOf(condition.guidance()));
   }
 
   /** The sampler's final images and the states entering {@code frames} evenly spaced timesteps. */
@@ -184,12 +301,18 @@ public final class SavedModelSampler implements AutoCloseable {
 
   /** {@code sampler}'s run from {@code noise} with its states entering {@code frames} evenly spaced timesteps. */
   public Trajectory trajectory(Sampler sampler, float[] noise, long seed, int frames) {
+    return trajectory(sampler, noise, seed, frames, null);
+  }
+
+  /** As {@link #trajectory(Sampler, float[], long, int)}, guided to {@code condition} (null: unconditional). */
+  public Trajectory trajectory(Sampler sampler, float[] noise, long seed, int frames, Condition condition) {
     if (sampler.trajectorySignature() == null) {
       throw new IllegalArgumentException(sampler + " records no trajectory");
     }
-    int n = noise.length / (height * width);
-    try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); TInt32 k = TInt32.scalarOf(frames)) {
-      Map<String, Tensor> in = Map.of("noise", x, "seed", s, "frames", k);
+    int n = noise.length / pixelsPerImage();
+    try (TFloat32 x = images(noise, n); TInt64 s = TInt64.scalarOf(seed); TInt32 k = TInt32.scalarOf(frames);
+         Conditioned c = conditioned(condition, n)) {
+      Map<String, Tensor> in = c.with(Map.of("noise", x, "seed", s, "frames", k));
       try (Outputs r = call(sampler.trajectorySignature(), in)) {
         TInt32 times = (TInt32) r.get("timesteps");
         int[] t = new int[(int) times.size()];
@@ -210,8 +333,18 @@ public final class SavedModelSampler implements AutoCloseable {
 
   /** The denoiser: eps_hat = model(x, t). */
   public float[] denoise(float[] xs, int[] t) {
-    try (TFloat32 x = images(xs, t.length); TInt32 tt = TInt32.vectorOf(t)) {
-      try (Outputs r = call(Signatures.DENOISE, Map.of("x", x, "t", tt))) {
+    return denoise(xs, t, null);
+  }
+
+  /** The denoiser eps_hat = model(x, t, labels) of a conditional model (labels null: an unconditional one). */
+  public float[] denoise(float[] xs, int[] t, int[] labels) {
+    try (TFloat32 x = images(xs, t.length); TInt32 tt = TInt32.vectorOf(t);
+         TInt32 l = labels == null ? null : TInt32.vectorOf(labels)) {
+      Map<String, Tensor> in = new HashMap<>(Map.of("x", x, "t", tt));
+      if (l != null) {
+        in.put(Signatures.LABELS, l);
+      }
+      try (Outputs r = call(Signatures.DENOISE, in)) {
         return floats(r, "eps");
       }
     }
@@ -255,7 +388,7 @@ public final class SavedModelSampler implements AutoCloseable {
   }
 
   private TFloat32 images(float[] values, int n) {
-    return TFloat32.tensorOf(Shape.of(n, height, width, 1), DataBuffers.of(values, true, false));
+    return TFloat32.tensorOf(Shape.of(n, height, width, channels), DataBuffers.of(values, true, false));
   }
 
   private static float[] floats(Outputs r, String name) {

@@ -22,11 +22,15 @@ import org.tensorflow.exceptions.TensorFlowException;
  * The project's own endpoints for clients that want pictures, not JSON (TensorFlow Serving has none):
  * {@code GET /v1/models/NAME[/versions/V]/samples.png?count=16&seed=3&sampler=ddim&steps=50&eta=0} draws a grid
  * exactly as {@code sample --seed} does, and {@code .../reverse.gif?count=&seed=&sampler=&frames=} animates the
- * reverse process. Same parameters, same bytes.
+ * reverse process. Same parameters, same bytes. A conditional model also takes {@code label} (one class for every
+ * image; without it the images cycle through the classes) and {@code guidance}.
  */
 final class ImageEndpoints {
   static final Pattern PATH = Pattern.compile("/v1/models/([^/:]+)(?:/versions/(\\d{1,18}))?/(samples\\.png|reverse\\.gif)");
-  private static final Set<String> PARAMETERS = Set.of("count", "seed", "sampler", "steps", "eta", "frames");
+  private static final Set<String> PARAMETERS = Set.of("count", "seed", "sampler", "steps", "eta", "frames", "label",
+      "guidance");
+  /** The largest guidance weight the image endpoints accept: far beyond any useful one. */
+  static final float MAX_GUIDANCE = 100f;
   static final int DEFAULT_COUNT = 16;
   static final int DEFAULT_DDIM_STEPS = 50;
   static final int DEFAULT_FRAMES = 20;
@@ -63,12 +67,13 @@ final class ImageEndpoints {
       long seed = longParam(q, "seed", 0);
       Sampler kind = samplerParam(q);
       int steps = intParam(q, "steps", DEFAULT_DDIM_STEPS, 1, 1000);
-      float eta = floatParam(q, "eta", 0f);
+      float eta = floatParam(q, "eta", 0f, 0f, 1f);
+      SavedModelSampler.Condition condition = condition(sampler, q, count, model);
       signature = what.equals("samples.png") ? kind.signature() : kind.withTrajectory().trajectorySignature();
-      float[] noise = SavedModelSampler.noise(count, sampler.height(), sampler.width(), seed);
+      float[] noise = sampler.noise(count, seed);
       try (Admission.Permit permit = admission.enter()) {
-        response = what.equals("samples.png") ? png(sampler, kind, noise, seed, steps, eta)
-            : gif(sampler, kind, noise, seed, intParam(q, "frames", DEFAULT_FRAMES, 2, MAX_FRAMES));
+        response = what.equals("samples.png") ? png(sampler, kind, noise, seed, steps, eta, condition)
+            : gif(sampler, kind, noise, seed, intParam(q, "frames", DEFAULT_FRAMES, 2, MAX_FRAMES), condition);
       } catch (TensorFlowException e) {
         throw RestApi.fromTensorFlow(e);
       }
@@ -83,13 +88,43 @@ final class ImageEndpoints {
   }
 
   private static RestApi.Response png(SavedModelSampler model, Sampler kind, float[] noise, long seed, int steps,
-                                      float eta) {
-    float[] images = kind.run(model, noise, seed, steps, eta);
-    return file("image/png", ".png", f -> SampleFiles.writeGrid(f, images, model.height(), model.width()));
+                                      float eta, SavedModelSampler.Condition condition) {
+    float[] images = kind.run(model, noise, seed, steps, eta, condition);
+    int n = noise.length / model.pixelsPerImage();
+    return file("image/png", ".png", f -> SampleFiles.writeGrid(f, images, model.height(), model.width(),
+        model.channels(), SampleFiles.squareColumns(n)));
   }
 
-  private static RestApi.Response gif(SavedModelSampler model, Sampler kind, float[] noise, long seed, int frames) {
-    return file("image/gif", ".gif", f -> Figures.reverseGif(model, f, noise, seed, frames, kind.withTrajectory()));
+  private static RestApi.Response gif(SavedModelSampler model, Sampler kind, float[] noise, long seed, int frames,
+                                      SavedModelSampler.Condition condition) {
+    return file("image/gif", ".gif", f -> Figures.reverseGif(model, f, noise, seed, frames, kind.withTrajectory(),
+        condition));
+  }
+
+  /**
+   * A conditional model's labels (every image {@code label}, or the classes in turn) and guidance; null for an
+   * unconditional model, which refuses both parameters.
+   */
+  private static SavedModelSampler.Condition condition(SavedModelSampler model, Map<String, String> q, int count,
+                                                       String name) {
+    if (!model.conditional()) {
+      for (String key : new String[] {"label", "guidance"}) {
+        if (q.containsKey(key)) {
+          throw bad("'" + key + "' steers a conditional model, and " + name + " is unconditional.");
+        }
+      }
+      return null;
+    }
+    int[] labels = new int[count];
+    if (q.containsKey("label")) {
+      java.util.Arrays.fill(labels, intParam(q, "label", 0, 0, model.classes() - 1));
+    } else {
+      for (int i = 0; i < count; i++) {
+        labels[i] = i % model.classes();
+      }
+    }
+    return new SavedModelSampler.Condition(labels,
+        floatParam(q, "guidance", (float) dev.tfdiffusion.sample.Signatures.DEFAULT_GUIDANCE, 0f, MAX_GUIDANCE));
   }
 
   private interface Writer {
@@ -126,8 +161,8 @@ final class ImageEndpoints {
       String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
       String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
       if (!PARAMETERS.contains(key)) {
-        throw bad("Unknown parameter '" + key + "'; the image endpoints take count, seed, sampler, steps, eta and "
-            + "frames.");
+        throw bad("Unknown parameter '" + key + "'; the image endpoints take count, seed, sampler, steps, eta, "
+            + "frames, label and guidance.");
       }
       out.put(key, value);
     }
@@ -159,17 +194,22 @@ final class ImageEndpoints {
     }
   }
 
-  private static float floatParam(Map<String, String> q, String key, float fallback) {
+  private static float floatParam(Map<String, String> q, String key, float fallback, float min, float max) {
     String v = q.get(key);
     try {
       float f = v == null ? fallback : Float.parseFloat(v);
-      if (f >= 0 && f <= 1) {
+      if (f >= min && f <= max) {
         return f;
       }
     } catch (NumberFormatException e) {
       // the sentence below says what is expected
     }
-    throw bad("'" + key + "' must be a number from 0 to 1, got '" + v + "'.");
+    throw bad("'" + key + "' must be a number from " + plain(min) + " to " + plain(max) + ", got '"
+        + v + "'.");
+  }
+
+  private static String plain(float f) {
+    return f == Math.rint(f) ? Long.toString((long) f) : Float.toString(f);
   }
 
   private static Sampler samplerParam(Map<String, String> q) {

@@ -1,5 +1,6 @@
 package dev.tfdiffusion.serve;
 
+import dev.tfdiffusion.sample.SavedModelSampler;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -48,7 +49,7 @@ public final class ModelServer implements AutoCloseable {
     Admission admission = new Admission(options.maxConcurrent(), options.queue());
     this.api = new RestApi(options.name(), models, metrics, admission, options.maxBatch());
     this.images = new ImageEndpoints(options.name(), api, admission, metrics, options.maxBatch());
-    this.page = new Page(options.name());
+    this.page = new Page(options.name(), models.latest().sampler().map(SavedModelSampler::classes).orElse(0));
     this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 64);
     // enough threads that a full admission (running + queued) still leaves some to answer 429 and cheap GETs at once
     int size = options.maxConcurrent() + options.queue() + 8;

@@ -29,12 +29,13 @@ public final class DiffusionLoss {
   public record Terms<T extends TFloating>(Operand<T> main, Operand<T> penalty, Operand<T> total, Operand<T> noisy,
                                            Operand<T> prediction) {}
 
+  /** @param labels the batch's class labels for a conditional model (null for an unconditional one) */
   public static <T extends TFloating> Terms<T> build(Layers<T> l, UNet net, GaussianDiffusion diffusion,
                                                      Operand<T> x0, Operand<TInt32> t, Operand<T> noise,
-                                                     double penaltyWeight) {
+                                                     Operand<TInt32> labels, double penaltyWeight) {
     Ops tf = l.tf().withSubScope("loss");
     Operand<T> noisy = diffusion.qSample(tf, x0, t, noise);
-    Operand<T> predicted = net.apply(l, noisy, t);
+    Operand<T> predicted = net.apply(l, noisy, t, labels);
     Operand<T> weights = diffusion.lossWeight(tf, t, x0.type());
     Operand<T> main = mean(tf, tf.math.mul(weights, tf.math.square(tf.math.sub(noise, predicted))));
 

@@ -11,34 +11,52 @@ import org.tensorflow.types.TInt64;
 
 /**
  * One training step's random draws, from seeded stateless ops keyed by the step counter, so that a resumed run draws
- * what the uninterrupted one drew: the batch x_0, its timesteps t and the noise.
+ * what the uninterrupted one drew: the batch x_0, its timesteps t and the noise, and for a conditional model the
+ * batch's labels, each replaced by "no class" with probability --cond-drop (null for an unconditional model).
  */
-record RandomDraws(Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise) {
+record RandomDraws(Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> noise, Operand<TInt32> labels) {
   // stream ids: seed pair = (run seed, step * STREAMS + stream)
   private static final int STREAMS = 4;
   private static final int STREAM_BATCH = 0;
   private static final int STREAM_TIMESTEP = 1;
   private static final int STREAM_NOISE = 2;
+  private static final int STREAM_LABEL_DROP = 3;
 
   /**
-   * @param images all training images [N, H, W, 1]
+   * @param images all training images [N, H, W, C]
+   * @param labels their labels [N] for a conditional model, else null
+   * @param noClass the label that stands for "no class"
    * @param batch images per step; N takes the whole set every step (the tutorial's "epoch")
    */
-  static RandomDraws build(Ops tf, TrainConfig config, Operand<TFloat32> images, int trainImages, int batch,
-                           int height, int width, Operand<TInt64> step, Operand<TFloat64> stepF) {
+  static RandomDraws build(Ops tf, TrainConfig config, Operand<TFloat32> images, Operand<TInt32> labels,
+                           int noClass, int trainImages, int batch, Operand<TInt64> step, Operand<TFloat64> stepF) {
     Ops r = tf.withSubScope("sample");
     Operand<TFloat32> x0;
+    Operand<TInt32> y = labels;
     if (batch == trainImages) {
       x0 = r.identity(images);
     } else {
       Operand<TFloat32> keys = r.random.statelessRandomUniform(r.constant(new long[] {trainImages}),
           seed(r, config.seed(), step, STREAM_BATCH));
-      x0 = r.gather(images, r.nn.topK(keys, r.constant(batch), TInt32.class).indices(), r.constant(0));
+      Operand<TInt32> picked = r.nn.topK(keys, r.constant(batch), TInt32.class).indices();
+      x0 = r.gather(images, picked, r.constant(0));
+      y = labels == null ? null : r.gather(labels, picked, r.constant(0));
     }
     Operand<TInt32> t = timesteps(r, config, stepF, batch, seed(r, config.seed(), step, STREAM_TIMESTEP));
-    Operand<TFloat32> noise = r.random.statelessRandomNormal(r.constant(new long[] {batch, height, width, 1}),
+    Operand<TFloat32> noise = r.random.statelessRandomNormal(r.constant(x0.shape().asArray()),
         seed(r, config.seed(), step, STREAM_NOISE));
-    return new RandomDraws(x0, t, noise);
+    if (y != null) {
+      y = dropLabels(r, y, noClass, config.condDrop(), batch, seed(r, config.seed(), step, STREAM_LABEL_DROP));
+    }
+    return new RandomDraws(x0, t, noise, y);
+  }
+
+  /** Each label replaced by {@code noClass} where a uniform draw falls below {@code drop}. */
+  private static Operand<TInt32> dropLabels(Ops r, Operand<TInt32> labels, int noClass, double drop, int batch,
+                                            Operand<TInt64> seed) {
+    Operand<TFloat32> u = r.random.statelessRandomUniform(r.constant(new long[] {batch}), seed);
+    return r.select(r.math.less(u, r.constant((float) drop)), r.fill(r.constant(new int[] {batch}),
+        r.constant(noClass)), labels);
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.tfdiffusion.train;
 
 import dev.tfdiffusion.diffusion.GaussianDiffusion;
+import dev.tfdiffusion.diffusion.Guidance;
+import dev.tfdiffusion.sample.Signatures;
 import dev.tfdiffusion.diffusion.SamplerLoop;
 import dev.tfdiffusion.model.UNet;
 import dev.tfdiffusion.model.VariableStore.Param;
@@ -21,13 +23,14 @@ final class SampleGrid {
   private SampleGrid() {}
 
   /**
-   * The grid's images [SIDE * SIDE, H, W, 1], with the weights' moving average where there is one.
+   * The grid's images [SIDE * SIDE, H, W, C], with the weights' moving average where there is one; a conditional
+   * model draws the classes in turn, with the default guidance.
    *
    * @param averages the moving average of each {@code trained} weight, or null without one
    */
   static Operand<TFloat32> build(Graph graph, Ops g, UNet net, GaussianDiffusion diffusion, long seed,
                                  List<Param<TFloat32>> params, List<Param<TFloat32>> trained,
-                                 List<? extends Operand<TFloat32>> averages, int height, int width) {
+                                 List<? extends Operand<TFloat32>> averages) {
     List<Param<TFloat32>> weights = new ArrayList<>();
     for (Param<TFloat32> p : params) {
       int i = trained.indexOf(p);
@@ -35,9 +38,19 @@ final class SampleGrid {
       weights.add(new Param<>(p.name(), p.shape(), p.init(), p.variable(), read, null));
     }
     Operand<TFloat32> noise = g.random.statelessRandomNormal(
-        g.constant(new long[] {SIDE * SIDE, height, width, 1}), g.constant(new long[] {seed, -1}));
-    return new SamplerLoop(graph, net::apply, weights, Shape.of(-1, height, width, 1)).build(g, "sampler",
-        diffusion.ddim(g.constant(0f)), SamplerLoop.evenlySpaced(g, g.constant(DDIM_STEPS), diffusion.steps()), noise,
-        g.constant(seed), null).images();
+        g.constant(new long[] {SIDE * SIDE, net.height(), net.width(), net.channels()}),
+        g.constant(new long[] {seed, -1}));
+    Guidance guidance = null;
+    if (net.conditional()) {
+      int[] labels = new int[SIDE * SIDE];
+      for (int i = 0; i < labels.length; i++) {
+        labels[i] = i % net.classes();
+      }
+      guidance = new Guidance(g.constant(labels), g.constant((float) Signatures.DEFAULT_GUIDANCE), net.noClass());
+    }
+    return new SamplerLoop(graph, net::apply, weights, Shape.of(-1, net.height(), net.width(), net.channels()))
+        .build(g, "sampler", diffusion.ddim(g.constant(0f)),
+            SamplerLoop.evenlySpaced(g, g.constant(DDIM_STEPS), diffusion.steps()), noise, g.constant(seed), null,
+            guidance).images();
   }
 }

@@ -50,15 +50,17 @@ final class Summaries {
     return ops;
   }
 
-  /** An image summary of {@code images} [n*n, H, W, 1] tiled into one n x n grid, values clipped to [0, 1]. */
-  void images(Ops tf, Operand<TInt64> step, Operand<TFloat32> images, int n, long height, long width) {
+  /** An image summary of {@code images} [n*n, H, W, C] tiled into one n x n grid, values clipped to [0, 1]. */
+  void images(Ops tf, Operand<TInt64> step, Operand<TFloat32> images, int n, long height, long width, int channels) {
     Ops s = tf.withSubScope("summaries");
     Operand<TFloat32> tiles = s.reshape(s.clipByValue(images, s.constant(0f), s.constant(1f)),
-        s.constant(new long[] {n, n, height, width, 1}));
+        s.constant(new long[] {n, n, height, width, channels}));
     Operand<TFloat32> grid = s.reshape(s.linalg.transpose(tiles, s.constant(new int[] {0, 2, 1, 3, 4})),
-        s.constant(new long[] {1, n * height, n * width, 1}));
-    Operand<TUint8> badColor = s.constant(TUint8.class, Shape.of(1),
-        org.tensorflow.ndarray.buffer.DataBuffers.of(new byte[] {(byte) 255}));
+        s.constant(new long[] {1, n * height, n * width, channels}));
+    byte[] white = new byte[channels];
+    java.util.Arrays.fill(white, (byte) 255);
+    Operand<TUint8> badColor = s.constant(TUint8.class, Shape.of(channels),
+        org.tensorflow.ndarray.buffer.DataBuffers.of(white));
     writeImages = s.summary.writeImageSummary(writer, step, s.constant("samples"), grid, badColor);
   }
 

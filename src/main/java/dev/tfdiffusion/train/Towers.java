@@ -59,6 +59,8 @@ final class Towers {
     List<Output<TFloat32>> x0 = split.splitV(draws.x0(), sizesOp, axis, (long) n).output();
     List<Output<TInt32>> t = split.splitV(draws.t(), sizesOp, axis, (long) n).output();
     List<Output<TFloat32>> noise = split.splitV(draws.noise(), sizesOp, axis, (long) n).output();
+    List<Output<TInt32>> labels = draws.labels() == null ? null
+        : split.splitV(draws.labels(), sizesOp, axis, (long) n).output();
 
     Map<Long, ConcreteFunction> bySize = new HashMap<>();
     List<Operand<TFloat32>> mains = new ArrayList<>();
@@ -79,6 +81,9 @@ final class Towers {
       in.put("x0", x0.get(k));
       in.put("t", t.get(k));
       in.put("noise", noise.get(k));
+      if (labels != null) {
+        in.put("labels", labels.get(k));
+      }
       Map<String, Operand<?>> out = tower.call(tf.withDevice(devices.get(k)).withSubScope("tower" + k), in);
       mains.add(cast(out.get("main")));
       penalties.add(cast(out.get("penalty")));
@@ -121,9 +126,15 @@ final class Towers {
       Placeholder<TInt32> t = ops.placeholder(TInt32.class, Placeholder.shape(Shape.of(shard.get(0))));
       Placeholder<TFloat32> noise = ops.placeholder(TFloat32.class, Placeholder.shape(shard));
       s.input("x0", x0).input("t", t).input("noise", noise);
+      Placeholder<TInt32> labels = null;
+      if (net.conditional()) {
+        labels = ops.placeholder(TInt32.class, Placeholder.shape(Shape.of(shard.get(0))));
+        s.input("labels", labels);
+      }
 
       Layers<TFloat32> layers = new Layers<>(ops.withSubScope("model"), TFloat32.class, new NamedWeights<>(weights));
-      DiffusionLoss.Terms<TFloat32> terms = DiffusionLoss.build(layers, net, diffusion, x0, t, noise, penaltyWeight);
+      DiffusionLoss.Terms<TFloat32> terms = DiffusionLoss.build(layers, net, diffusion, x0, t, noise, labels,
+          penaltyWeight);
       Operand<TFloat32> scaled = ops.math.add(ops.math.mul(ops.constant((float) f), terms.main()),
           ops.math.mul(ops.constant((float) (f * f * f)), terms.penalty()));
       List<Operand<TFloat32>> g = DiffusionLoss.gradients(layers, scaled, trainedInputs);

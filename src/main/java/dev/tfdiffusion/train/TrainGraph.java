@@ -59,6 +59,7 @@ public final class TrainGraph implements AutoCloseable {
   private Session session; // replaced after a worker restart
   private final VariableStore<TFloat32> store;
   private final Placeholder<TFloat32> imagesFeed;
+  private final Placeholder<TInt32> labelsFeed; // null for an unconditional model
   private final Op loadImages;
   private final Op trainStep;
   private final Operand<TFloat64> metrics;
@@ -67,48 +68,57 @@ public final class TrainGraph implements AutoCloseable {
   private final Variable<TInt64> updatesBegun; // null on one process
   private final Operand<TFloat32> noisy;
   private final Operand<TInt32> timesteps;
+  private final Operand<TInt32> drawnLabels; // null for an unconditional model
   private final Operand<TFloat32> prediction;
   private final List<Param<TFloat32>> trained;
   private final List<Operand<TFloat32>> rawGradients;
   private final Summaries summaries;
   private final String tensorboard;
 
-  /** A training graph without TensorBoard summaries (tests, benchmarks). */
+  /** A training graph of grayscale images without TensorBoard summaries (tests, benchmarks). */
   public TrainGraph(TrainConfig config, int trainImages, int height, int width) {
-    this(config, trainImages, height, width, SessionOptions.create(false), null);
+    this(config, new Images.Shape(trainImages, height, width, 1), SessionOptions.create(false), null,
+        Placement.SINGLE);
   }
 
   /**
+   * @param data the training images' count, size and channels
    * @param tensorboard where the summary ops write their event files; null builds none (the step then writes
    *     nothing, and {@link #writeSampleGrid()} does nothing)
-   */
-  public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig,
-                    java.nio.file.Path tensorboard) {
-    this(config, trainImages, height, width, sessionConfig, tensorboard, Placement.SINGLE);
-  }
-
-  /**
    * @param placement the devices of data-parallel towers ({@link Towers}; none or one computes the loss and its
    *     gradients inline), where the state lives and whether the session is remote
    */
-  public TrainGraph(TrainConfig config, int trainImages, int height, int width, ConfigProto sessionConfig,
+  public TrainGraph(TrainConfig config, Images.Shape data, ConfigProto sessionConfig,
                     java.nio.file.Path tensorboard, Placement placement) {
     List<DeviceSpec> towers = placement.towers();
     Ops tf = placement.state() == null ? Ops.create(graph) : Ops.create(graph).withDevice(placement.state());
+    int trainImages = data.count();
+    int height = data.height();
+    int width = data.width();
     int batch = config.batchSize() == 0 || config.batchSize() >= trainImages ? trainImages : config.batchSize();
-    UNet net = UNet.forImages(config.features(), config.timeEmbedding(), height, width);
+    UNet net = UNet.of(config, height, width, data.channels());
 
-    // training images stay resident in the graph; loaded once from a feed, never copied again
-    Ops data = tf.withSubScope("data");
-    Shape imagesShape = Shape.of(trainImages, height, width, 1);
-    Variable<TFloat32> images = data.withName("images").variable(imagesShape, TFloat32.class);
-    imagesFeed = data.withName("images_feed").placeholder(TFloat32.class, Placeholder.shape(imagesShape));
-    loadImages = data.withName("load_images").assign(images, imagesFeed);
+    // training images (and a conditional model's labels) stay resident in the graph; loaded once from a feed
+    Ops d = tf.withSubScope("data");
+    Shape imagesShape = Shape.of(trainImages, height, width, data.channels());
+    Variable<TFloat32> images = d.withName("images").variable(imagesShape, TFloat32.class);
+    imagesFeed = d.withName("images_feed").placeholder(TFloat32.class, Placeholder.shape(imagesShape));
+    List<Op> loads = new ArrayList<>(List.of(d.withName("load_images").assign(images, imagesFeed)));
+    Variable<TInt32> labels = null;
+    if (net.conditional()) {
+      labels = d.withName("labels").variable(Shape.of(trainImages), TInt32.class);
+      labelsFeed = d.withName("labels_feed").placeholder(TInt32.class, Placeholder.shape(Shape.of(trainImages)));
+      loads.add(d.withName("load_labels").assign(labels, labelsFeed));
+    } else {
+      labelsFeed = null;
+    }
+    loadImages = d.withControlDependencies(loads).withName("load_data").noOp();
 
     globalStep = tf.withName("global_step").variable(tf.withInitScope().constant(0L));
     Operand<TInt64> step = tf.identity(globalStep);
     Operand<TFloat64> stepF = tf.dtypes.cast(step, TFloat64.class);
-    RandomDraws draws = RandomDraws.build(tf, config, images, trainImages, batch, height, width, step, stepF);
+    RandomDraws draws = RandomDraws.build(tf, config, images, labels, net.noClass(), trainImages, batch, step,
+        stepF);
 
     // ---- loss and its gradients ----
     store = new VariableStore<>(tf.withSubScope("model"), TFloat32.class, config.seed());
@@ -117,12 +127,14 @@ public final class TrainGraph implements AutoCloseable {
     DiffusionLoss.Terms<TFloat32> loss;
     Towers.Combined parallel = null;
     if (towers.isEmpty()) {
-      loss = DiffusionLoss.build(layers, net, diffusion, draws.x0(), draws.t(), draws.noise(),
+      loss = DiffusionLoss.build(layers, net, diffusion, draws.x0(), draws.t(), draws.noise(), draws.labels(),
           config.penaltyWeight());
     } else {
       // the weights are created by a forward pass on the default device that never runs; the towers read them
       Ops shapes = tf.withSubScope("weights");
-      net.apply(layers, shapes.placeholder(TFloat32.class, Placeholder.shape(Shape.of(1, height, width, 1))),
+      net.apply(layers, shapes.placeholder(TFloat32.class,
+              Placeholder.shape(Shape.of(1, height, width, data.channels()))),
+          shapes.placeholder(TInt32.class, Placeholder.shape(Shape.of(1))),
           shapes.placeholder(TInt32.class, Placeholder.shape(Shape.of(1))));
       parallel = Towers.build(graph, tf, net, diffusion, config.penaltyWeight(), store.params(),
           trainable(config, store.params()), draws, towers);
@@ -130,6 +142,7 @@ public final class TrainGraph implements AutoCloseable {
     }
     noisy = loss.noisy();
     timesteps = draws.t();
+    drawnLabels = draws.labels();
     prediction = loss.prediction();
     trained = trainable(config, store.params());
     AdamW adamw = new AdamW(tf, trained, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon(),
@@ -166,8 +179,8 @@ public final class TrainGraph implements AutoCloseable {
     trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
     if (summaries != null && config.sampleEvery() > 0) {
       Operand<TFloat32> grid = SampleGrid.build(graph, tf.withSubScope("sample_grid"), net, diffusion, config.seed(),
-          store.params(), trained, ema == null ? null : ema.averages(), height, width);
-      summaries.images(tf, step, grid, SampleGrid.SIDE, height, width);
+          store.params(), trained, ema == null ? null : ema.averages());
+      summaries.images(tf, step, grid, SampleGrid.SIDE, height, width, data.channels());
     }
 
     checkpoint = new CheckpointOps(tf, checkpointed(adamw, ema, lossEma), true);
@@ -262,11 +275,19 @@ public final class TrainGraph implements AutoCloseable {
     return saved;
   }
 
-  /** Copies the training images into the graph's data variable. Call once, before the first step. */
+  /**
+   * Copies the training images (and a conditional model's labels) into the graph's data variables. Call once, before
+   * the first step.
+   */
   public void loadImages(Images train) {
-    Shape shape = Shape.of(train.count(), train.height(), train.width(), 1);
-    try (TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(train.pixels(), true, false))) {
-      session.runner().feed(imagesFeed, t).addTarget(loadImages).run().close();
+    Shape shape = Shape.of(train.count(), train.height(), train.width(), train.channels());
+    try (TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(train.pixels(), true, false));
+         TInt32 y = labelsFeed == null ? null : TInt32.vectorOf(train.labels())) {
+      Session.Runner runner = session.runner().feed(imagesFeed, t).addTarget(loadImages);
+      if (y != null) {
+        runner.feed(labelsFeed, y);
+      }
+      runner.run().close();
     }
   }
 
@@ -415,6 +436,11 @@ public final class TrainGraph implements AutoCloseable {
   /** This step's timesteps t [batch], a function of the seed and the global step (for tests). */
   Operand<TInt32> timesteps() {
     return timesteps;
+  }
+
+  /** This step's labels as the model sees them, "no class" where dropped (for tests); null if unconditional. */
+  Operand<TInt32> drawnLabels() {
+    return drawnLabels;
   }
 
   /** The loss's gradients before clipping, one per {@link #trainedParams()} entry (for tests). */

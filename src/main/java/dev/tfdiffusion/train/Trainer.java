@@ -96,13 +96,14 @@ public final class Trainer {
 
     long buildStart = System.nanoTime();
     Placement placement = options.placement();
-    say(String.format("Training %s: %d images of %s, %dx%d, features %d, steps %d%s%s -> %s", config.preset(),
-        train.count(), config.digitLabel() < 0 ? "all digits" : "digit " + config.digit(), train.height(),
-        train.width(), config.features(), config.steps(),
+    say(String.format("Training %s: %d images of %s, %dx%d%s, features %d, steps %d%s%s -> %s", config.preset(),
+        train.count(), config.conditional() ? config.classes() + " classes (conditional)"
+            : config.digitLabel() < 0 ? "all digits" : "digit " + config.digit(), train.height(),
+        train.width(), train.channels() == 3 ? " colour" : "", config.features(), config.steps(),
         placement.devices() > 1 ? ", " + placement.devices() + (placement.remote() != null ? " workers" : " devices")
             : "",
         firstStep > 0 ? ", resuming at step " + firstStep : "", runDir));
-    try (TrainGraph graph = new TrainGraph(config, train.count(), train.height(), train.width(),
+    try (TrainGraph graph = new TrainGraph(config, train.shape(),
              SessionOptions.create(options.compute(), placement.virtualCpus()), runDir.resolve(RunLayout.TENSORBOARD),
              placement);
          TrainLog log = new TrainLog(runDir, firstStep);
@@ -305,7 +306,7 @@ public final class Trainer {
     for (int i = 0; i < Math.min(9, train.count()); i++) {
       first.add(train.image(i));
     }
-    ImageGrid.write(png, first, train.height(), train.width(), 3, 96, null);
+    ImageGrid.write(png, first, train.height(), train.width(), train.channels(), 3, 96, null);
   }
 
   /**

@@ -37,7 +37,7 @@ class ExchangeTest {
   void measuredBytesMatchTheModel() {
     Images train = TrainingData.load(CONFIG).train();
     Placement placement = Placement.of(2, 0);
-    try (TrainGraph g = new TrainGraph(CONFIG, train.count(), train.height(), train.width(),
+    try (TrainGraph g = new TrainGraph(CONFIG, train.shape(),
         SessionOptions.create(false, 2), null, placement)) {
       g.loadImages(train);
       Exchange.Traffic measured = Exchange.measure(g.traceStep(), placement.towers());

@@ -42,7 +42,7 @@ class CliErrorsTest {
   void unknownPreset() {
     Outcome o = run("train", "--preset", "fast", "--out", dir.resolve("r").toString());
     assertEquals(2, o.code());
-    assertEquals("Unknown preset 'fast'; choose one of quick, tutorial.", o.err());
+    assertEquals("Unknown preset 'fast'; choose one of quick, tutorial, conditional.", o.err());
     assertFalse(Files.exists(dir.resolve("r")));
   }
 

@@ -152,7 +152,7 @@ class OptionSweepTest {
     // ---- train ----
     standard(t, "train", true);
     t.put("train --preset", values(
-        c(2, "Unknown preset 'fast'; choose one of quick, tutorial.", "--preset", "fast"),
+        c(2, "Unknown preset 'fast'; choose one of quick, tutorial, conditional.", "--preset", "fast"),
         c(2, "Give either --config or --preset, not both.", "--preset", "quick", "--config", "{run}/config.json")));
     t.put("train --config", values(
         c(1, "Config file {missing} does not exist.", "--config", "{missing}"),
@@ -304,6 +304,8 @@ class OptionSweepTest {
     t.put("train --cond-drop", values(
         c(2, "--cond-drop must lie in [0, 1), got 1.0.", "--cond-drop", "1"),
         c(2, "--cond-drop must lie in [0, 1), got -0.1.", "--cond-drop", "-0.1")));
+    t.put("train --conditional", covered("cli.ColourAndConditionalDataTest#conditionalNeedsLabelledData"));
+    t.put("train --grayscale", covered("data.ColourFolderTest#grayscaleGivesTheGrayValuesOfBefore"));
     t.put("train --freeze-blocks", covered("train.FreezeBlocksTest#frozenBlocksKeepTheirInitialValues"));
     t.put("train --ema-decay", values(
         c(2, "--ema-decay must lie in [0, 1) (0 turns the weight average off), got 1.0.", "--ema-decay", "1"),
@@ -334,6 +336,12 @@ class OptionSweepTest {
         c(2, "--count must be between 1 and 100000, got -1.", "--count", "-1"),
         c(2, "--count must be between 1 and 100000, got 100001.", "--count", "100001")));
     t.put("sample --seed", values());
+    t.put("sample --label", values(
+        c(2, "--label steers a conditional model, and {model} is unconditional (train one with --conditional).",
+            "--label", "3")));
+    t.put("sample --guidance", values(
+        c(2, "--guidance steers a conditional model, and {model} is unconditional (train one with --conditional).",
+            "--guidance", "1")));
     t.put("sample --out", values(
         c(2, "{folder} is a folder; give a file name.", "--out", "{folder}"),
         c(1, "Cannot create {underfile}.png: {file} is a file, not a folder.", "--out", "{underfile}.png"),
@@ -408,6 +416,9 @@ class OptionSweepTest {
         c(2, "--eta applies to the ddim sampler only; add --sampler ddim or drop --eta.", "--eta", "0.5",
             "--sampler", "ddpm")));
     t.put("evaluate --seed", values());
+    t.put("evaluate --guidance", values(
+        c(2, "--guidance steers a conditional model, and {model} is unconditional (train one with --conditional).",
+            "--guidance", "0,1")));
     t.put("evaluate --out", values(
         c(2, "{folder} is a folder; give a file name.", "--out", "{folder}"),
         c(1, "Cannot create {underfile}.json: {file} is a file, not a folder.", "--out", "{underfile}.json"),
@@ -425,6 +436,11 @@ class OptionSweepTest {
         c(2, "--time-embedding must be an even number between 4 and 100000, got 5.", "--time-embedding", "5"),
         c(2, "--time-embedding must be an even number between 4 and 100000, got 2000000000.", "--time-embedding",
             "2000000000")));
+    t.put("summary --channels", values(
+        c(2, "--channels must be 1 or 3, got 2.", "--channels", "2"),
+        c(2, "--channels must be 1 or 3, got 0.", "--channels", "0")));
+    t.put("summary --classes", values(
+        c(2, "--classes must be between 0 and 100000, got -1.", "--classes", "-1")));
     t.put("summary --image-size", values(
         c(2, "--image-size must be between 2 and 512, got 0.", "--image-size", "0"),
         c(2, "--image-size must be between 2 and 512, got 1.", "--image-size", "1"),

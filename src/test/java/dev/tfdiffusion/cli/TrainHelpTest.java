@@ -14,7 +14,7 @@ class TrainHelpTest {
     CommandLine train = new CommandLine(new Main()).getSubcommands().get("train");
     Hyperparameters.showPresetDefaults(train);
     String help = train.getUsageMessage(CommandLine.Help.Ansi.OFF).replaceAll("\\s+", " ");
-    assertTrue(help.contains("--features=N U-Net base width (quick: 16, tutorial: 64)."), help);
+    assertTrue(help.contains("--features=N U-Net base width (quick: 16, tutorial: 64, conditional: 16)."), help);
     assertTrue(help.contains("--clip-value=V Element-wise gradient clip (default: 0.3)."), help);
     assertTrue(help.contains("(default: off)."), help);
     for (String key : TrainConfig.keys()) {

@@ -210,7 +210,7 @@ class ReverseStepGoldenTest {
     try (Graph g = new Graph(); Session session = new Session(g)) {
       Ops tf = Ops.create(g);
       LoopCall c = call.apply(tf);
-      SamplerLoop loop = new SamplerLoop(g, (l, x, t) -> dummyModel(l.tf(), x, t), List.of(),
+      SamplerLoop loop = new SamplerLoop(g, (l, x, t, labels) -> dummyModel(l.tf(), x, t), List.of(),
           Shape.of(-1, 8, 8, 1));
       SamplerLoop.Outputs out = loop.build(tf, "sampler", c.step(), c.times(), images(tf, noise), tf.constant(seed),
           c.recordAt());

@@ -44,4 +44,24 @@ class ModelSummaryTest {
     assertEquals("(None, 1, 1, 64)", shapes.get("bridge_up"));
     assertEquals("(None, 8, 8, 1)", shapes.get("final_conv"));
   }
+
+  @Test
+  void aConditionalColourModelAddsItsClassEmbeddingAndThreeChannels() {
+    long f = 4;
+    ModelSummary gray = ModelSummary.of((int) f, 128, 8, 8);
+    ModelSummary s = ModelSummary.of(new UNet((int) f, 128, 8, 8, 3, 10));
+    Map<String, Long> p = s.rows().stream().collect(Collectors.toMap(ModelSummary.Row::block,
+        ModelSummary.Row::parameters));
+    assertEquals(11 * 128, p.get(UNet.CLASS_EMBEDDING), "ten classes and 'no class', one 128-vector each");
+    assertEquals(residual(3, f), p.get("down_conv1"));
+    assertEquals(9 * f * 3 + 3, p.get("final_conv"));
+    assertEquals(gray.totalParameters() + 11 * 128 + (residual(3, f) - residual(1, f)) + (9 * f * 2 + 2),
+        s.totalParameters());
+    Map<String, String> shapes = s.rows().stream().collect(Collectors.toMap(ModelSummary.Row::block,
+        ModelSummary.Row::outputShape));
+    assertEquals("(None, 128)", shapes.get(UNet.CLASS_EMBEDDING));
+    assertEquals("(None, 8, 8, 3)", shapes.get("final_conv"));
+    assertEquals("U-Net, features 4, time embedding 128, input (None, 8, 8, 3), 10 classes (+ 1 for no class)",
+        s.table().lines().findFirst().orElseThrow());
+  }
 }

@@ -300,7 +300,10 @@ class ServeApiTest {
     assertError(get(server, "/v1/models/digits/samples.png?sampler=fast"), 400,
         "'sampler' must be ddpm, ddim or tutorial, got 'fast'.");
     assertError(get(server, "/v1/models/digits/samples.png?colour=red"), 400,
-        "Unknown parameter 'colour'; the image endpoints take count, seed, sampler, steps, eta and frames.");
+        "Unknown parameter 'colour'; the image endpoints take count, seed, sampler, steps, eta, frames, label and "
+            + "guidance.");
+    assertError(get(server, "/v1/models/digits/samples.png?label=3"), 400,
+        "'label' steers a conditional model, and digits is unconditional.");
   }
 
   @Test

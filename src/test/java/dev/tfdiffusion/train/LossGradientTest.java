@@ -63,6 +63,24 @@ class LossGradientTest {
     return 8;
   }
 
+  int channels() {
+    return 1;
+  }
+
+  /** Classes of a conditional model; 0 checks an unconditional one. */
+  int classes() {
+    return 0;
+  }
+
+  /** The weights checked: {@link #CHECKED}, and a conditional model's class embedding. */
+  private List<String> checked() {
+    List<String> names = new ArrayList<>(CHECKED);
+    if (classes() > 0) {
+      names.add(UNet.CLASS_EMBEDDING + "/embedding");
+    }
+    return names;
+  }
+
   @BeforeAll
   void build() {
     int size = size();
@@ -70,25 +88,27 @@ class LossGradientTest {
     Ops tf = Ops.create(graph);
     VariableStore<TFloat64> store = new VariableStore<>(tf, TFloat64.class, 3);
     Layers<TFloat64> l = new Layers<>(tf, TFloat64.class, store);
-    UNet net = UNet.forImages(4, 8, size, size);
+    UNet net = new UNet(4, 8, size, size, channels(), classes());
     Random rng = new Random(11);
     int batch = 3;
-    double[] x0 = new double[batch * size * size];
-    double[] noise = new double[batch * size * size];
+    double[] x0 = new double[batch * size * size * channels()];
+    double[] noise = new double[batch * size * size * channels()];
     for (int i = 0; i < x0.length; i++) {
       x0[i] = rng.nextDouble();
       noise[i] = rng.nextGaussian();
     }
-    Shape images = Shape.of(batch, size, size, 1);
+    Shape images = Shape.of(batch, size, size, channels());
     Operand<TFloat64> x = tf.constant(images, DataBuffers.of(x0, true, false));
     Operand<TFloat64> eps = tf.constant(images, DataBuffers.of(noise, true, false));
     Operand<TInt32> t = tf.constant(new int[] {3, 420, 999});
     GaussianDiffusion diffusion = new GaussianDiffusion(BetaSchedule.CLIPPED_COSINE, 1000, 1e-4, 0.02);
-    terms = DiffusionLoss.build(l, net, diffusion, x, t, eps, 0.02);
+    // labels of three classes, the last one "no class" as a dropped label is in training
+    Operand<TInt32> labels = classes() > 0 ? tf.constant(new int[] {1, 0, net.noClass()}) : null;
+    terms = DiffusionLoss.build(l, net, diffusion, x, t, eps, labels, 0.02);
 
     params = store.params().stream().collect(Collectors.toMap(Param::name, Function.identity()));
     List<Operand<TFloat64>> reads = new ArrayList<>();
-    for (String name : CHECKED) {
+    for (String name : checked()) {
       assertNotNull(params.get(name), "model has no weight " + name);
       reads.add(params.get(name).read());
     }
@@ -96,9 +116,9 @@ class LossGradientTest {
     List<Operand<TFloat64>> gp = DiffusionLoss.gradients(l, terms.penalty(), reads);
     mainGrads = new java.util.HashMap<>();
     penaltyGrads = new java.util.HashMap<>();
-    for (int i = 0; i < CHECKED.size(); i++) {
-      mainGrads.put(CHECKED.get(i), gm.get(i));
-      penaltyGrads.put(CHECKED.get(i), gp.get(i));
+    for (int i = 0; i < checked().size(); i++) {
+      mainGrads.put(checked().get(i), gm.get(i));
+      penaltyGrads.put(checked().get(i), gp.get(i));
     }
     session = new Session(graph);
     session.initialize();
@@ -125,7 +145,7 @@ class LossGradientTest {
     Session.Runner runner = session.runner();
     List<TFloat64> fed = new ArrayList<>();
     try {
-      for (String n : CHECKED) {
+      for (String n : checked()) {
         TFloat64 t = TFloat64.tensorOf(params.get(n).shape(),
             DataBuffers.of(n.equals(name) ? value : base.get(n), true, false));
         fed.add(t);
@@ -143,17 +163,17 @@ class LossGradientTest {
     Map<String, double[]> base = new java.util.HashMap<>();
     Map<String, double[]> analyticAll = new java.util.HashMap<>();
     Session.Runner runner = session.runner();
-    for (String name : CHECKED) {
+    for (String name : checked()) {
       runner.fetch(params.get(name).read()).fetch(grads.get(name));
     }
     try (Result r = runner.run()) {
-      for (int i = 0; i < CHECKED.size(); i++) {
-        base.put(CHECKED.get(i), values(r, 2 * i));
-        analyticAll.put(CHECKED.get(i), values(r, 2 * i + 1));
+      for (int i = 0; i < checked().size(); i++) {
+        base.put(checked().get(i), values(r, 2 * i));
+        analyticAll.put(checked().get(i), values(r, 2 * i + 1));
       }
     }
     int checkedElements = 0;
-    for (String name : CHECKED) {
+    for (String name : checked()) {
       double[] analytic = analyticAll.get(name);
       // the two largest-magnitude entries: a tiny entry's relative error only measures rounding
       for (int k : largest(analytic, 2)) {
@@ -169,7 +189,7 @@ class LossGradientTest {
         checkedElements++;
       }
     }
-    assertEquals(2 * CHECKED.size(), checkedElements);
+    assertEquals(2 * checked().size(), checkedElements);
   }
 
   private static int[] largest(double[] v, int n) {

@@ -51,8 +51,8 @@ class PrecisionTest {
 
   /** Trains {@link #STEPS} steps into {@code losses}; returns how many bfloat16 nodes the traced step ran. */
   private static long run(Images train, Compute compute, double[] losses) {
-    try (TrainGraph graph = new TrainGraph(CONFIG, train.count(), train.height(), train.width(),
-        SessionOptions.create(compute, 0), null)) {
+    try (TrainGraph graph = new TrainGraph(CONFIG, train.shape(),
+        SessionOptions.create(compute, 0), null, Placement.SINGLE)) {
       graph.loadImages(train);
       for (int i = 0; i < STEPS; i++) {
         losses[i] = graph.step().loss();

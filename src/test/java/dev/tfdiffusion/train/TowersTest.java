@@ -31,7 +31,7 @@ class TowersTest {
 
   private static List<StepMetrics> steps(int devices, Images train, int count) {
     List<StepMetrics> out = new ArrayList<>();
-    try (TrainGraph g = new TrainGraph(CONFIG, train.count(), train.height(), train.width(), cpus(devices), null,
+    try (TrainGraph g = new TrainGraph(CONFIG, train.shape(), cpus(devices), null,
         Placement.of(devices, 0))) {
       g.loadImages(train);
       for (int i = 0; i < count; i++) {
@@ -59,7 +59,7 @@ class TowersTest {
   @Test
   void everyOpOfTowerIRunsOnDeviceI() {
     Images train = TrainingData.load(CONFIG).train();
-    try (TrainGraph g = new TrainGraph(CONFIG, train.count(), train.height(), train.width(), cpus(2), null,
+    try (TrainGraph g = new TrainGraph(CONFIG, train.shape(), cpus(2), null,
         Placement.of(2, 0))) {
       g.loadImages(train);
       RunMetadata meta = g.traceStep();

@@ -39,7 +39,8 @@ class GrapplerPassesTest {
   }
 
   private static StepMetrics[] steps(Images train, ConfigProto config) {
-    try (TrainGraph graph = new TrainGraph(CONFIG, train.count(), train.height(), train.width(), config, null)) {
+    try (TrainGraph graph = new TrainGraph(CONFIG, train.shape(), config, null,
+        dev.tfdiffusion.train.Placement.SINGLE)) {
       graph.loadImages(train);
       StepMetrics[] m = new StepMetrics[5];
       for (int i = 0; i < m.length; i++) {
