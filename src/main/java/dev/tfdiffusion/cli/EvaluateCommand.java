@@ -11,6 +11,7 @@ import dev.tfdiffusion.evaluate.Judge;
 import dev.tfdiffusion.export.ModelExport;
 import dev.tfdiffusion.sample.SampleFiles;
 import dev.tfdiffusion.sample.SavedModelSampler;
+import dev.tfdiffusion.sample.Signatures;
 import dev.tfdiffusion.sample.Sampler;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,8 +34,14 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "The SavedModel folder.")
   Path modelDir;
 
-  @Option(names = "--count", paramLabel = "N", description = "Samples per sampler (default: ${DEFAULT-VALUE}).")
-  int count = 256;
+  @Option(names = "--count", paramLabel = "N", description = "Samples per sampler; for a conditional model, per "
+      + "class (default: 256, or 64 per class).")
+  Integer count;
+
+  @Option(names = "--guidance", paramLabel = "W", split = ",",
+      description = "For a conditional model: the guidance weights to score, comma-separated (default: the "
+          + "sampling default, 2).")
+  List<Double> guidances;
 
   @Option(names = "--sampler", paramLabel = "NAME", split = ",", converter = SamplerConverter.class,
       description = "Samplers to compare, comma-separated (default: ddpm,tutorial,ddim).")
@@ -62,8 +69,34 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  /** Samples per class of a conditional model unless --count says otherwise. */
+  static final int DEFAULT_PER_CLASS = 64;
+
+  /** --guidance's weights for a conditional model; refused for an unconditional one. */
+  private List<Double> guidances(SavedModelSampler model) {
+    if (!model.conditional()) {
+      if (guidances != null) {
+        throw UserError.usage("--guidance steers a conditional model, and " + modelDir
+            + " is unconditional (train one with --conditional).");
+      }
+      return List.of();
+    }
+    if (guidances == null) {
+      return List.of(Signatures.DEFAULT_GUIDANCE);
+    }
+    for (double w : guidances) {
+      if (!(w >= 0) || !Double.isFinite(w)) {
+        throw UserError.usage("--guidance must be a number of at least 0, got " + w + ".");
+      }
+    }
+    return guidances;
+  }
+
   @Override
   public Integer call() throws IOException {
+    if (count == null) {
+      count = 256;
+    }
     if (count < 2 || count > SampleCommand.MAX_COUNT) {
       throw UserError.usage("--count must be between 2 and " + SampleCommand.MAX_COUNT + ", got " + count + ".");
     }
@@ -85,12 +118,19 @@ public final class EvaluateCommand implements Callable<Integer> {
     TrainConfig config = TrainConfig.read(configFile);
     try (SavedModelSampler model = SavedModelSampler.open(modelDir);
          Judge judge = Judge.load(Judge.defaultCache(), System.out)) {
-      if (model.height() != 8 || model.width() != 8) {
-        throw new UserError("evaluate judges 8x8 digits; " + modelDir + " makes " + model.height() + "x"
-            + model.width() + " images.");
+      if (model.height() != 8 || model.width() != 8 || model.channels() != 1) {
+        throw new UserError("evaluate judges 8x8 gray digits; " + modelDir + " makes " + model.height() + "x"
+            + model.width() + (model.channels() == 1 ? "" : " colour") + " images.");
       }
-      Evaluation.Report report = Evaluation.run(model, modelDir, config, judge, count, seed, samplers,
-          samplingSteps, eta);
+      List<Double> weights = guidances(model);
+      int n = spec.commandLine().getParseResult().hasMatchedOption("--count") || !model.conditional() ? count
+          : DEFAULT_PER_CLASS;
+      if ((long) n * Math.max(1, model.classes()) > SampleCommand.MAX_COUNT) {
+        throw UserError.usage("--count " + n + " per class makes " + (long) n * model.classes() + " samples; use at "
+            + "most " + SampleCommand.MAX_COUNT / model.classes() + ".");
+      }
+      Evaluation.Report report = Evaluation.run(model, modelDir, config, judge, n, seed, samplers,
+          samplingSteps, eta, weights);
       System.out.print(Evaluation.table(report));
       OutputPaths.createParents(json);
       SampleFiles.writeAtomically(json, new ObjectMapper()

@@ -29,17 +29,32 @@ public final class Evaluation {
 
   private Evaluation() {}
 
-  /** One sampler's scores; {@code recognised}/{@code confidence} are null when the run learned all digits. */
-  public record Score(String sampler, int count, double seconds, Double recognised, Double confidence,
-                      double frechet, double memorised, double diversity) {}
+  /**
+   * One sampler's scores; {@code recognised}/{@code confidence} are null when an unconditional run learned all digits.
+   * For a conditional model, {@code guidance} is w and {@code classes} scores each class asked for.
+   */
+  public record Score(String sampler, Double guidance, int count, double seconds, Double recognised,
+                      Double confidence, double frechet, double memorised, double diversity,
+                      List<ClassScore> classes) {}
+
+  /**
+   * A conditional model's samples of one class: the share recognised as that class, the judge's mean probability for
+   * it, and the Fréchet distance to the real images of the class next to its real-vs-real floor.
+   */
+  public record ClassScore(int label, int count, double recognised, double confidence, double frechet,
+                           double frechetFloor) {}
 
   /** The whole evaluation, as written to evaluation.json. */
   public record Report(String model, String digit, int samples, long seed, double judgeHeldOutAccuracy,
                        int realImages, double frechetFloor, double memorisationThreshold,
                        double realMeanPairwiseDistance, List<Score> samplers) {}
 
+  /**
+   * @param count samples per sampler; for a conditional model, per class and guidance weight
+   * @param guidances the guidance weights to score a conditional model at (ignored for an unconditional one)
+   */
   public static Report run(SavedModelSampler model, Path modelDir, TrainConfig config, Judge judge, int count,
-                           long seed, List<Sampler> samplers, int ddimSteps, float eta) {
+                           long seed, List<Sampler> samplers, int ddimSteps, float eta, List<Double> guidances) {
     Images all = DataSources.load(config.data(), config.imageSize(), config.grayscale());
     int digit = config.digitLabel();
     Images real = digit < 0 ? all : all.withLabel(digit);
@@ -51,35 +66,81 @@ public final class Evaluation {
     double threshold = Metrics.nearestNeighbourQuantile(training.pixels(), pixels, MEMORISATION_QUANTILE);
     double realSpread = Metrics.meanPairwiseDistance(real.pixels(), pixels);
 
+    int[] labels = model.conditional() ? SavedModelSampler.labelsPerClass(model.classes(), count) : null;
+    int n = labels == null ? count : labels.length;
+    List<Double> weights = model.conditional() ? guidances : java.util.Collections.singletonList(null);
     List<Score> scores = new ArrayList<>();
-    float[] noise = model.noise(count, seed);
+    float[] noise = model.noise(n, seed);
     for (Sampler s : samplers) {
-      long start = System.nanoTime();
-      float[] images = s.run(model, noise, seed, ddimSteps, eta);
-      double seconds = (System.nanoTime() - start) / 1e9;
-      for (int i = 0; i < images.length; i++) {
-        images[i] = Math.max(0f, Math.min(1f, images[i])); // as sample writes them
-      }
-      Judge.Verdict v = judge.classify(images, count);
-      Double recognised = null;
-      Double confidence = null;
-      if (digit >= 0) {
-        int hits = 0;
-        double p = 0;
-        for (float[] probs : v.probabilities()) {
-          hits += Judge.argmax(probs) == digit ? 1 : 0;
-          p += probs[digit];
+      for (Double w : weights) {
+        SavedModelSampler.Condition condition = w == null ? null
+            : new SavedModelSampler.Condition(labels, w.floatValue());
+        long start = System.nanoTime();
+        float[] images = s.run(model, noise, seed, ddimSteps, eta, condition);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        for (int i = 0; i < images.length; i++) {
+          images[i] = Math.max(0f, Math.min(1f, images[i])); // as sample writes them
         }
-        recognised = (double) hits / count;
-        confidence = p / count;
+        Judge.Verdict v = judge.classify(images, n);
+        Double recognised = null;
+        Double confidence = null;
+        List<ClassScore> classes = null;
+        if (labels != null) {
+          recognised = share(v, labels, 0, n);
+          confidence = confidence(v, labels, 0, n);
+          classes = classScores(all, judge, v, labels, count, seed);
+        } else if (digit >= 0) {
+          int[] target = new int[n];
+          java.util.Arrays.fill(target, digit);
+          recognised = share(v, target, 0, n);
+          confidence = confidence(v, target, 0, n);
+        }
+        scores.add(new Score(s.describe(ddimSteps, eta), w, n, seconds, recognised, confidence,
+            Metrics.frechetDistance(v.features(), realFeatures),
+            Metrics.shareCloserThan(images, training.pixels(), pixels, threshold),
+            Metrics.meanPairwiseDistance(images, pixels) / realSpread, classes));
       }
-      scores.add(new Score(s.describe(ddimSteps, eta), count, seconds, recognised, confidence,
-          Metrics.frechetDistance(v.features(), realFeatures),
-          Metrics.shareCloserThan(images, training.pixels(), pixels, threshold),
-          Metrics.meanPairwiseDistance(images, pixels) / realSpread));
     }
-    return new Report(modelDir.toString(), config.digit(), count, seed, judge.heldOutAccuracy(), real.count(), floor,
+    return new Report(modelDir.toString(), config.digit(), n, seed, judge.heldOutAccuracy(), real.count(), floor,
         threshold, realSpread, scores);
+  }
+
+  /** Share of images {@code from}..{@code to} the judge classifies as their target. */
+  private static double share(Judge.Verdict v, int[] target, int from, int to) {
+    int hits = 0;
+    for (int i = from; i < to; i++) {
+      hits += Judge.argmax(v.probabilities()[i]) == target[i] ? 1 : 0;
+    }
+    return (double) hits / (to - from);
+  }
+
+  /** The judge's mean probability for the target of images {@code from}..{@code to}. */
+  private static double confidence(Judge.Verdict v, int[] target, int from, int to) {
+    double p = 0;
+    for (int i = from; i < to; i++) {
+      p += v.probabilities()[i][target[i]];
+    }
+    return p / (to - from);
+  }
+
+  /** Each class's scores, its samples (rows of {@code count}) against the real images of that class. */
+  private static List<ClassScore> classScores(Images all, Judge judge, Judge.Verdict v, int[] labels, int count,
+                                              long seed) {
+    List<ClassScore> out = new ArrayList<>();
+    for (int k = 0; k * count < labels.length; k++) {
+      Images real = all.withLabel(k);
+      int from = k * count;
+      int to = from + count;
+      double frechet = Double.NaN;
+      double floor = Double.NaN;
+      if (real.count() >= 4) {
+        double[][] realFeatures = judge.classify(real.pixels(), real.count()).features();
+        frechet = Metrics.frechetDistance(java.util.Arrays.copyOfRange(v.features(), from, to), realFeatures);
+        floor = halvesDistance(realFeatures, seed);
+      }
+      out.add(new ClassScore(k, count, share(v, labels, from, to), confidence(v, labels, from, to), frechet, floor));
+    }
+    return out;
   }
 
   /** Fréchet distance between two random halves of the real features: what the measure reads for real vs real. */
@@ -118,10 +179,26 @@ public final class Evaluation {
     b.append(String.format("%-40s %9s %10s %10s %10s %10s %9s%n", "sampler", "recognised", "confidence", "Fréchet",
         "memorised", "diversity", "seconds"));
     for (Score s : r.samplers()) {
-      b.append(String.format("%-40s %9s %10s %10.2f %9.1f%% %10.2f %9.1f%n", s.sampler(),
+      String name = s.guidance() == null ? s.sampler()
+          : s.sampler() + ", guidance " + new java.math.BigDecimal(s.guidance().toString()).stripTrailingZeros()
+              .toPlainString();
+      b.append(String.format("%-40s %9s %10s %10.2f %9.1f%% %10.2f %9.1f%n", name,
           s.recognised() == null ? "n/a" : String.format("%.1f%%", 100 * s.recognised()),
           s.confidence() == null ? "n/a" : String.format("%.3f", s.confidence()), s.frechet(), 100 * s.memorised(),
           s.diversity(), s.seconds()));
+    }
+    for (Score s : r.samplers()) {
+      if (s.classes() == null) {
+        continue;
+      }
+      b.append(String.format("%nPer class, %s, guidance %s (%d samples each):%n", s.sampler(),
+          new java.math.BigDecimal(s.guidance().toString()).stripTrailingZeros().toPlainString(),
+          s.classes().get(0).count()));
+      b.append(String.format("%-6s %10s %10s %10s %10s%n", "class", "recognised", "confidence", "Fréchet", "floor"));
+      for (ClassScore c : s.classes()) {
+        b.append(String.format("%-6d %9.1f%% %10.3f %10.2f %10.2f%n", c.label(), 100 * c.recognised(),
+            c.confidence(), c.frechet(), c.frechetFloor()));
+      }
     }
     return b.toString();
   }
