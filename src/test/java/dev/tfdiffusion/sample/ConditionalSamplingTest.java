@@ -188,4 +188,29 @@ class ConditionalSamplingTest {
     assertEquals(2, o.code());
     assertEquals("--guidance must be a number of at least 0, got -1.0.", o.err());
   }
+
+  @Test
+  void evaluateScoresEachClassAtEachGuidance() throws IOException {
+    Path json = dir.resolve("evaluation.json");
+    assertEquals(0, Main.run("evaluate", "--model", model.toString(), "--sampler", "ddim", "--sampling-steps", "3",
+        "--count", "2", "--guidance", "0,1.5", "--out", json.toString()));
+    com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(json.toFile());
+    assertEquals(20, report.get("samples").asInt(), "two per class");
+    com.fasterxml.jackson.databind.JsonNode scores = report.get("samplers");
+    assertEquals(2, scores.size());
+    for (int i = 0; i < 2; i++) {
+      com.fasterxml.jackson.databind.JsonNode s = scores.get(i);
+      assertEquals(i == 0 ? 0.0 : 1.5, s.get("guidance").asDouble());
+      assertEquals(10, s.get("classes").size());
+      double mean = 0;
+      for (int k = 0; k < 10; k++) {
+        com.fasterxml.jackson.databind.JsonNode c = s.get("classes").get(k);
+        assertEquals(k, c.get("label").asInt());
+        assertEquals(2, c.get("count").asInt());
+        mean += c.get("recognised").asDouble() / 10;
+      }
+      assertEquals(s.get("recognised").asDouble(), mean, 1e-9, "the overall share is the classes' mean");
+    }
+  }
 }
