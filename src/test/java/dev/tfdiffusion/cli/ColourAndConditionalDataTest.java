@@ -27,12 +27,16 @@ class ColourAndConditionalDataTest {
   @TempDir
   Path dir;
 
-  /** A tiny, fast run: few steps, a short schedule so that export's figures are quick. */
-  private static int train(Path data, Path out, String... more) {
-    List<String> args = new java.util.ArrayList<>(List.of("train", "--data", data.toString(), "--digit", "all", "--features", "4",
-        "--steps", "3", "--batch-size", "8", "--diffusion-steps", "20", "--quiet", "--out", out.toString()));
+  /** A tiny, fast run exported without the figures; returns its SavedModel. */
+  private static Path train(Path data, Path out, String... more) {
+    List<String> args = new java.util.ArrayList<>(List.of("train", "--data", data.toString(), "--digit", "all",
+        "--features", "4", "--steps", "3", "--batch-size", "8", "--diffusion-steps", "20", "--quiet", "--no-export",
+        "--out", out.toString()));
     args.addAll(List.of(more));
-    return Main.run(args.toArray(new String[0]));
+    assertEquals(0, Main.run(args.toArray(new String[0])));
+    Path model = out.resolve("saved_model");
+    assertEquals(0, Main.run("export", "--checkpoint", out.toString(), "--out", model.toString()));
+    return model;
   }
 
   /** Samples {@code count} images and checks their PNG and CSV: {@code size} x {@code size} in colour. */
@@ -68,22 +72,15 @@ class ColourAndConditionalDataTest {
   @Test
   void aCifarFileTrainsAColourModel() throws IOException {
     Path data = Fixtures.cifar(dir.resolve("cifar"), 24, 5);
-    Path run = dir.resolve("run");
-    assertEquals(0, train(data, run));
-    assertColourSamples(run.resolve("saved_model"), dir.resolve("s.png"), 32);
+    assertColourSamples(train(data, dir.resolve("run")), dir.resolve("s.png"), 32);
   }
 
   @Test
-  void aFolderOfRgbPngsTrainsColourModelsConditionalOnItsClassFolders() throws IOException {
+  void aFolderOfRgbPngsTrainsAColourModelConditionalOnItsClassFolders() throws IOException {
     Path data = Fixtures.rgbFolder(dir.resolve("rgb"), 12, 6);
-    Path run = dir.resolve("run");
-    assertEquals(0, train(data, run));
-    assertColourSamples(run.resolve("saved_model"), dir.resolve("s.png"), 6);
-
-    Path conditional = dir.resolve("conditional");
-    assertEquals(0, train(data, conditional, "--conditional"));
-    assertColourSamples(conditional.resolve("saved_model"), dir.resolve("c.png"), 6, "--label", "2");
-    try (SavedModelSampler s = SavedModelSampler.open(conditional.resolve("saved_model"))) {
+    Path model = train(data, dir.resolve("conditional"), "--conditional");
+    assertColourSamples(model, dir.resolve("c.png"), 6, "--label", "2");
+    try (SavedModelSampler s = SavedModelSampler.open(model)) {
       assertEquals(3, s.classes(), "blue, green and red");
     }
   }

@@ -11,6 +11,8 @@ import dev.tfdiffusion.cli.Main;
 import dev.tfdiffusion.config.TrainConfig;
 import dev.tfdiffusion.diffusion.BetaSchedule;
 import dev.tfdiffusion.diffusion.GaussianDiffusion;
+import dev.tfdiffusion.serve.ModelServer;
+import dev.tfdiffusion.serve.ServeApiTest;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -39,8 +41,9 @@ class ConditionalSamplingTest {
   static void trainAndExport() {
     Path run = dir.resolve("run");
     assertEquals(0, Main.run("train", "--conditional", "--digit", "all", "--features", "4", "--steps", "20",
-        "--batch-size", "64", "--diffusion-steps", "50", "--quiet", "--out", run.toString()));
+        "--batch-size", "64", "--diffusion-steps", "50", "--quiet", "--no-export", "--out", run.toString()));
     model = run.resolve("saved_model");
+    assertEquals(0, Main.run("export", "--checkpoint", run.toString(), "--out", model.toString()));
     sampler = SavedModelSampler.open(model);
   }
 
@@ -211,6 +214,27 @@ class ConditionalSamplingTest {
         mean += c.get("recognised").asDouble() / 10;
       }
       assertEquals(s.get("recognised").asDouble(), mean, 1e-9, "the overall share is the classes' mean");
+    }
+  }
+
+  /** The server's picture endpoint and page take a label and guidance, as sample does. */
+  @Test
+  void servingTakesALabelAndGuidanceAsTheSampleCommandDoes() throws Exception {
+    try (ModelServer server = ServeApiTest.start(model, 1, 1, 30_000)) {
+      ServeApiTest.Answer a = ServeApiTest.get(server,
+          "/v1/models/digits/samples.png?count=4&seed=3&sampler=ddim&steps=5&label=7&guidance=1.5");
+      assertEquals(200, a.status(), a.body());
+      Path png = dir.resolve("sampled.png");
+      assertEquals(0, Main.run("sample", "--model", model.toString(), "--count", "4", "--seed", "3", "--sampler",
+          "ddim", "--sampling-steps", "5", "--label", "7", "--guidance", "1.5", "--out", png.toString()));
+      assertArrayEquals(Files.readAllBytes(png), a.bytes(), "the sample command's grid");
+      ServeApiTest.assertError(ServeApiTest.get(server, "/v1/models/digits/samples.png?label=10"), 400,
+          "'label' must be a whole number from 0 to 9, got '10'.");
+      ServeApiTest.assertError(ServeApiTest.get(server, "/v1/models/digits/samples.png?guidance=-1"), 400,
+          "'guidance' must be a number from 0 to 100, got '-1'.");
+      String page = ServeApiTest.get(server, "/").body();
+      assertTrue(page.contains("data-classes=\"10\""), "the page offers the ten classes");
+      assertTrue(page.contains("value=\"2.0\""), "and the default guidance");
     }
   }
 }

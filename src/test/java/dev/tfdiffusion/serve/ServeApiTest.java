@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A live server on a free port over a tiny trained model laid out as TensorFlow Serving expects (versions 1 and 2):
  * every endpoint, and every error row of TensorFlow Serving's REST API and of the server's own limits.
  */
-class ServeApiTest {
+public class ServeApiTest {
   @TempDir
   static Path dir;
   static Path base;
@@ -51,7 +51,7 @@ class ServeApiTest {
     server = start(base, 1, 1, 30_000);
   }
 
-  static ModelServer start(Path model, int maxConcurrent, int queue, long timeoutMs) throws IOException {
+  public static ModelServer start(Path model, int maxConcurrent, int queue, long timeoutMs) throws IOException {
     return ModelServer.start(model, new ModelServer.Options("digits", "127.0.0.1", 0, 64 * 1024, 8, maxConcurrent,
         queue, timeoutMs), SessionOptions.create(Compute.DEFAULT, 0));
   }
@@ -61,13 +61,13 @@ class ServeApiTest {
     server.close();
   }
 
-  record Answer(int status, String body, String contentType, byte[] bytes) {
+  public record Answer(int status, String body, String contentType, byte[] bytes) {
     JsonNode json() throws IOException {
       return JSON.readTree(body);
     }
   }
 
-  static Answer get(ModelServer s, String path) throws IOException, InterruptedException {
+  public static Answer get(ModelServer s, String path) throws IOException, InterruptedException {
     return send(s, HttpRequest.newBuilder(uri(s, path)).GET().build());
   }
 
@@ -85,7 +85,7 @@ class ServeApiTest {
         r.body());
   }
 
-  static void assertError(Answer a, int status, String message) throws IOException {
+  public static void assertError(Answer a, int status, String message) throws IOException {
     assertEquals(status, a.status(), a.body());
     assertEquals("application/json", a.contentType());
     assertEquals(message, a.json().get("error").asText());
