@@ -1,6 +1,5 @@
 package dev.tfdiffusion.model;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -10,12 +9,12 @@ import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TFloating;
 
 /**
- * Creates one graph variable per weight the network asks for, initialised in the graph from a seeded stateless
- * random op (seeded by the run seed and the weight's name, so a weight's start value does not depend on build order).
+ * Creates one graph variable per weight the network asks for, initialised in the graph by its {@link WeightInit}
+ * (random ones from a stateless op seeded by the run seed and the weight's name, so a weight's start value does not
+ * depend on build order).
  */
 public final class VariableStore<T extends TFloating> implements WeightSource<T> {
 
@@ -89,22 +88,7 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
 
   private Operand<T> initialValue(String name, Shape shape, Init init) {
     Ops i = scopeOf(name).withInitScope();
-    Operand<TInt64> dims = i.constant(shape);
-    return switch (init) {
-      case ZEROS -> i.fill(dims, i.constant(type, 0.0));
-      case ONES -> i.fill(dims, i.constant(type, 1.0));
-      case LECUN_NORMAL -> {
-        double std = Math.sqrt(1.0 / Init.fanIn(shape.asArray())) / Init.TRUNCATED_NORMAL_STD;
-        Operand<TInt64> seeds = i.constant(new long[] {seed, nameHash(name)});
-        yield i.math.mul(i.random.statelessTruncatedNormal(dims, seeds, type), i.constant(type, std));
-      }
-      case EMBEDDING -> {
-        long[] dimsOf = shape.asArray();
-        double std = Math.sqrt(1.0 / dimsOf[dimsOf.length - 1]);
-        Operand<TInt64> seeds = i.constant(new long[] {seed, nameHash(name)});
-        yield i.math.mul(i.random.statelessRandomNormal(dims, seeds, type), i.constant(type, std));
-      }
-    };
+    return WeightInit.<T>of(init, shape, seed, name).call(i, i.constant(shape), type);
   }
 
   /**
@@ -123,16 +107,6 @@ public final class VariableStore<T extends TFloating> implements WeightSource<T>
       scopes.put(path, cached);
     }
     return cached;
-  }
-
-  /** FNV-1a: a stable 63-bit hash, the second word of each weight's seed. */
-  static long nameHash(String name) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
-      h ^= b & 0xff;
-      h *= 0x100000001b3L;
-    }
-    return h & Long.MAX_VALUE;
   }
 
   public List<Param<T>> params() {
