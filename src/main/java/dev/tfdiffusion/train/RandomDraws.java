@@ -23,32 +23,29 @@ record RandomDraws(Operand<TFloat32> x0, Operand<TInt32> t, Operand<TFloat32> no
   private static final int STREAM_LABEL_DROP = 3;
 
   /**
-   * @param images all training images [N, H, W, C]
-   * @param labels their labels [N] for a conditional model, else null
+   * @param x0 this step's images [batch, H, W, C] ({@link BatchSource})
+   * @param labels their labels [batch] for a conditional model, else null
    * @param noClass the label that stands for "no class"
-   * @param batch images per step; N takes the whole set every step (the tutorial's "epoch")
    */
-  static RandomDraws build(Ops tf, TrainConfig config, Operand<TFloat32> images, Operand<TInt32> labels,
-                           int noClass, int trainImages, int batch, Operand<TInt64> step, Operand<TFloat64> stepF) {
+  static RandomDraws build(Ops tf, TrainConfig config, Operand<TFloat32> x0, Operand<TInt32> labels, int noClass,
+                           int batch, Operand<TInt64> step, Operand<TFloat64> stepF) {
     Ops r = tf.withSubScope("sample");
-    Operand<TFloat32> x0;
-    Operand<TInt32> y = labels;
-    if (batch == trainImages) {
-      x0 = r.identity(images);
-    } else {
-      Operand<TFloat32> keys = r.random.statelessRandomUniform(r.constant(new long[] {trainImages}),
-          seed(r, config.seed(), step, STREAM_BATCH));
-      Operand<TInt32> picked = r.nn.topK(keys, r.constant(batch), TInt32.class).indices();
-      x0 = r.gather(images, picked, r.constant(0));
-      y = labels == null ? null : r.gather(labels, picked, r.constant(0));
-    }
     Operand<TInt32> t = timesteps(r, config, stepF, batch, seed(r, config.seed(), step, STREAM_TIMESTEP));
     Operand<TFloat32> noise = r.random.statelessRandomNormal(r.constant(x0.shape().asArray()),
         seed(r, config.seed(), step, STREAM_NOISE));
-    if (y != null) {
-      y = dropLabels(r, y, noClass, config.condDrop(), batch, seed(r, config.seed(), step, STREAM_LABEL_DROP));
-    }
+    Operand<TInt32> y = labels == null ? null
+        : dropLabels(r, labels, noClass, config.condDrop(), batch, seed(r, config.seed(), step, STREAM_LABEL_DROP));
     return new RandomDraws(x0, t, noise, y);
+  }
+
+  /**
+   * The indices of step {@code step}'s batch among the {@code trainImages}: the {@code batch} largest of a uniform
+   * draw per image (a sample without replacement).
+   */
+  static Operand<TInt32> batchIndices(Ops r, long runSeed, Operand<TInt64> step, int trainImages, int batch) {
+    Operand<TFloat32> keys = r.random.statelessRandomUniform(r.constant(new long[] {trainImages}),
+        seed(r, runSeed, step, STREAM_BATCH));
+    return r.nn.topK(keys, r.constant(batch), TInt32.class).indices();
   }
 
   /** Each label replaced by {@code noClass} where a uniform draw falls below {@code drop}. */

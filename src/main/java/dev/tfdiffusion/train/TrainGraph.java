@@ -58,9 +58,7 @@ public final class TrainGraph implements AutoCloseable {
   private final Placement.Health health; // null on one process
   private Session session; // replaced after a worker restart
   private final VariableStore<TFloat32> store;
-  private final Placeholder<TFloat32> imagesFeed;
-  private final Placeholder<TInt32> labelsFeed; // null for an unconditional model
-  private final Op loadImages;
+  private final BatchSource batches;
   private final Op trainStep;
   private final Operand<TFloat64> metrics;
   private final CheckpointOps checkpoint;
@@ -90,6 +88,12 @@ public final class TrainGraph implements AutoCloseable {
    */
   public TrainGraph(TrainConfig config, Images.Shape data, ConfigProto sessionConfig,
                     java.nio.file.Path tensorboard, Placement placement) {
+    this(config, data, sessionConfig, tensorboard, placement, null);
+  }
+
+  /** As above, with the training images on {@code path} (null: {@link BatchSource#pathFor}, as for a run). */
+  TrainGraph(TrainConfig config, Images.Shape data, ConfigProto sessionConfig, java.nio.file.Path tensorboard,
+             Placement placement, BatchSource.Path path) {
     List<DeviceSpec> towers = placement.towers();
     Ops tf = placement.state() == null ? Ops.create(graph) : Ops.create(graph).withDevice(placement.state());
     int trainImages = data.count();
@@ -98,26 +102,12 @@ public final class TrainGraph implements AutoCloseable {
     int batch = config.batchSize() == 0 || config.batchSize() >= trainImages ? trainImages : config.batchSize();
     UNet net = UNet.of(config, height, width, data.channels());
 
-    // training images (and a conditional model's labels) stay resident in the graph; loaded once from a feed
-    Ops d = tf.withSubScope("data");
-    Shape imagesShape = Shape.of(trainImages, height, width, data.channels());
-    Variable<TFloat32> images = d.withName("images").variable(imagesShape, TFloat32.class);
-    imagesFeed = d.withName("images_feed").placeholder(TFloat32.class, Placeholder.shape(imagesShape));
-    List<Op> loads = new ArrayList<>(List.of(d.withName("load_images").assign(images, imagesFeed)));
-    Variable<TInt32> labels = null;
-    if (net.conditional()) {
-      labels = d.withName("labels").variable(Shape.of(trainImages), TInt32.class);
-      labelsFeed = d.withName("labels_feed").placeholder(TInt32.class, Placeholder.shape(Shape.of(trainImages)));
-      loads.add(d.withName("load_labels").assign(labels, labelsFeed));
-    } else {
-      labelsFeed = null;
-    }
-    loadImages = d.withControlDependencies(loads).withName("load_data").noOp();
-
     globalStep = tf.withName("global_step").variable(tf.withInitScope().constant(0L));
     Operand<TInt64> step = tf.identity(globalStep);
     Operand<TFloat64> stepF = tf.dtypes.cast(step, TFloat64.class);
-    RandomDraws draws = RandomDraws.build(tf, config, images, labels, net.noClass(), trainImages, batch, step,
+    batches = new BatchSource(tf, config, data, batch, net.conditional(), path == null
+        ? BatchSource.pathFor(data, batch) : path, step);
+    RandomDraws draws = RandomDraws.build(tf, config, batches.x0(), batches.labels(), net.noClass(), batch, step,
         stepF);
 
     // ---- loss and its gradients ----
@@ -176,6 +166,7 @@ public final class TrainGraph implements AutoCloseable {
     if (summaries != null) {
       updates.addAll(summaries.scalars(tf, step, StepMetrics.scalars(tf, loss, o.lr(), o.gradNorm(), lossEmaNext)));
     }
+    updates.addAll(batches.readsOfTheStep());
     trainStep = tf.withControlDependencies(updates).withName("train_step").assignAdd(globalStep, tf.constant(1L));
     if (summaries != null && config.sampleEvery() > 0) {
       Operand<TFloat32> grid = SampleGrid.build(graph, tf.withSubScope("sample_grid"), net, diffusion, config.seed(),
@@ -276,19 +267,11 @@ public final class TrainGraph implements AutoCloseable {
   }
 
   /**
-   * Copies the training images (and a conditional model's labels) into the graph's data variables. Call once, before
-   * the first step.
+   * Gives the graph its training images (and a conditional model's labels): copied into its data variables, or kept
+   * for the steps to feed their batches from ({@link BatchSource}). Call once, before the first step.
    */
   public void loadImages(Images train) {
-    Shape shape = Shape.of(train.count(), train.height(), train.width(), train.channels());
-    try (TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(train.pixels(), true, false));
-         TInt32 y = labelsFeed == null ? null : TInt32.vectorOf(train.labels())) {
-      Session.Runner runner = session.runner().feed(imagesFeed, t).addTarget(loadImages);
-      if (y != null) {
-        runner.feed(labelsFeed, y);
-      }
-      runner.run().close();
-    }
+    batches.load(session, train);
   }
 
   /** Runs one training step; returns the metrics of the step just taken. */
@@ -302,7 +285,8 @@ public final class TrainGraph implements AutoCloseable {
     if (timeout != null) {
       runner.setOptions(RunOptions.newBuilder().setTimeoutInMs(timeout.toMillis()).build());
     }
-    try (Result r = runner.run()) {
+    try (BatchSource.Feed feed = batches.feed(session, runner, 1); Result r = runner.run()) {
+      batches.advanced(feed, r);
       TFloat64 m = (TFloat64) r.get(0);
       double[] out = new double[(int) m.size()];
       m.copyTo(DataBuffers.of(out, false, false));
@@ -344,6 +328,7 @@ public final class TrainGraph implements AutoCloseable {
    */
   public void reinitialize(Images train) {
     session.forceInitialize();
+    batches.forgetPending();
     loadImages(train);
     if (summaries != null) {
       summaries.open(session, tensorboard);
@@ -357,7 +342,9 @@ public final class TrainGraph implements AutoCloseable {
   public RunMetadata traceStep() {
     RunOptions traced = RunOptions.newBuilder().setOutputPartitionGraphs(true)
         .setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
-    try (Result r = session.runner().addTarget(trainStep).fetch(metrics).setOptions(traced).runAndFetchMetadata()) {
+    Session.Runner runner = session.runner().addTarget(trainStep).fetch(metrics).setOptions(traced);
+    try (BatchSource.Feed feed = batches.feed(session, runner, 1); Result r = runner.runAndFetchMetadata()) {
+      batches.advanced(feed, r);
       return r.getMetadata().orElseThrow();
     }
   }
@@ -369,6 +356,7 @@ public final class TrainGraph implements AutoCloseable {
 
   public void restore(String prefix) {
     checkpoint.restore(session, prefix);
+    batches.forgetPending();
   }
 
   /**
@@ -378,12 +366,14 @@ public final class TrainGraph implements AutoCloseable {
   public float[] denoise(float[] x, int[] t) {
     Shape shape = noisy.shape();
     try (TFloat32 xt = TFloat32.tensorOf(shape, DataBuffers.of(x, true, false));
-         TInt32 tt = TInt32.vectorOf(t);
-         Result r = session.runner().feed(noisy, xt).feed(timesteps, tt).fetch(prediction).run()) {
-      TFloat32 out = (TFloat32) r.get(0);
-      float[] values = new float[(int) out.size()];
-      out.copyTo(DataBuffers.of(values, false, false));
-      return values;
+         TInt32 tt = TInt32.vectorOf(t)) {
+      Session.Runner runner = session.runner().feed(noisy, xt).feed(timesteps, tt).fetch(prediction);
+      try (BatchSource.Feed feed = batches.feed(session, runner, -1); Result r = runner.run()) {
+        TFloat32 out = (TFloat32) r.get(0);
+        float[] values = new float[(int) out.size()];
+        out.copyTo(DataBuffers.of(values, false, false));
+        return values;
+      }
     }
   }
 
