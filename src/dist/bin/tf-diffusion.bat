@@ -8,7 +8,7 @@ set "APP_HOME=%~dp0.."
 if not defined JAVA_HOME goto javaOnPath
 set "JAVA=%JAVA_HOME%\bin\java.exe"
 if exist "%JAVA%" goto run
-echo JAVA_HOME is %JAVA_HOME%, which has no bin\java.exe; point it at a Java 17 or newer, or unset it to use java on the PATH. 1>&2
+echo JAVA_HOME is %JAVA_HOME%, which has no bin\java.exe; point it at a Java 17 or newer, or unset it. 1>&2
 exit /b 1
 
 :javaOnPath
