@@ -17,8 +17,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Run-folder logic shared by {@code train}, {@code export} and {@code sample}: finding checkpoints, exporting. */
-final class RunFolders {
+/**
+ * Run-folder logic shared by {@code train}, {@code export} and {@code sample}: finding checkpoints, exporting. Public
+ * for the library's {@link dev.tfdiffusion.TfDiffusion}, which ends a run as {@code train} does.
+ */
+public final class RunFolders {
   static final int FIGURE_SEED = 0;
 
   private RunFolders() {}
@@ -65,8 +68,11 @@ final class RunFolders {
         train.channels(), out, ema);
   }
 
-  /** The end of a finished run: the SavedModel, 64 samples, the tutorial's figures and the reverse-process GIF. */
-  static void exportWithFigures(Path run, PrintStream out, boolean quiet) throws IOException {
+  /**
+   * The end of a finished run: the SavedModel, 64 samples, the tutorial's figures and the reverse-process GIF; one
+   * line about them on {@code out} unless {@code quiet}.
+   */
+  public static void exportWithFigures(Path run, PrintStream out, boolean quiet) throws IOException {
     Path model = run.resolve(RunLayout.SAVED_MODEL);
     TrainConfig config;
     try (Located at = locate(run, out)) {

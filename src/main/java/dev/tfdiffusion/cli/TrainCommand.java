@@ -130,13 +130,13 @@ public final class TrainCommand implements Callable<Integer> {
     }
     TrainConfig config = base.with(overrides).validate();
     Path runDir = out != null ? out : defaultRunDir(config);
-    requireNewRunDir(runDir);
+    requireNewRunDir(runDir, overwrite);
     // bad data fails here, before a run folder is created, or an old one emptied for --overwrite
     Images.Split data = TrainingData.load(config, fits(config));
     config = TrainingData.withClasses(config, data);
     Compute settings = compute.resolve(); // before TensorFlow starts: XLA reads its environment then
     Placement placement = parallelism.placement(config, data, faults);
-    try (RunLock lock = prepareNewRunDir(runDir)) {
+    try (RunLock lock = prepareNewRunDir(runDir, overwrite, CommonOptions.typed(spec))) {
       return train(config, data, settings, placement, runDir);
     }
   }
@@ -145,7 +145,7 @@ public final class TrainCommand implements Callable<Integer> {
    * Refuses, before anything is written or resized, a model, image size or batch whose training step cannot fit in
    * memory.
    */
-  static TrainingData.SizeCheck fits(TrainConfig config) {
+  public static TrainingData.SizeCheck fits(TrainConfig config) {
     return (train, test, height, width, channels) -> {
       MemoryEstimate.requireImagesFit(train + test, height, width, channels, Runtime.getRuntime().maxMemory());
       MemoryEstimate.requireTrainingFits(config.features(), config.timeEmbedding(), height, width,
@@ -223,10 +223,11 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   /**
-   * Creates and locks {@code runDir} and (with --overwrite) empties it. {@link #requireNewRunDir} ran before, without
-   * writing anything; it runs again under the lock, since another process may have started a run there in between.
+   * Creates and locks {@code runDir} for {@code command} (the lock's holder details) and, if {@code overwrite},
+   * empties it. {@link #requireNewRunDir} ran before, without writing anything; it runs again under the lock, since
+   * another process may have started a run there in between.
    */
-  private RunLock prepareNewRunDir(Path runDir) throws IOException {
+  public static RunLock prepareNewRunDir(Path runDir, boolean overwrite, String command) throws IOException {
     try {
       Files.createDirectories(runDir);
     } catch (IOException e) {
@@ -235,9 +236,9 @@ public final class TrainCommand implements Callable<Integer> {
     if (!Files.isWritable(runDir)) {
       throw new UserError("Run folder " + runDir + " is not writable.");
     }
-    RunLock lock = RunLock.acquire(runDir, CommonOptions.typed(spec));
+    RunLock lock = RunLock.acquire(runDir, command);
     try {
-      requireNewRunDir(runDir);
+      requireNewRunDir(runDir, overwrite);
       if (overwrite) {
         FileTrees.deleteContents(runDir, RunLayout.LOCK);
       }
@@ -248,8 +249,8 @@ public final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  /** Refuses an --out that is a file, a non-empty folder or (without --overwrite) a run; writes nothing. */
-  private void requireNewRunDir(Path runDir) throws IOException {
+  /** Refuses an --out that is a file, a non-empty folder or (without {@code overwrite}) a run; writes nothing. */
+  public static void requireNewRunDir(Path runDir, boolean overwrite) throws IOException {
     if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
       throw UserError.usage("--out " + runDir + " is a file, not a folder.");
     }
