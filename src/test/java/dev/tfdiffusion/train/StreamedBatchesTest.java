@@ -14,7 +14,6 @@ import dev.tfdiffusion.util.SessionOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -66,50 +65,35 @@ class StreamedBatchesTest {
         "features", 2, "batch-size", 32, "steps", 100, "warmup-steps", 2, "sample-every", 0));
   }
 
+  /**
+   * A conditional model, so that the labels stream with their images. Three steps agree with the resident graph
+   * (later ones drift apart at float32 rounding, which Adam's first steps, with tiny second moments, amplify).
+   */
   @Test
   void anIdxFileLargerThanTheBatchGivesTheSameLossesStreamedAndResident() throws IOException {
-    TrainConfig config = idxConfig(false);
-    Images train = idxData(config).train();
+    TrainConfig config = idxConfig(true);
+    Images.Split data = idxData(config);
+    config = TrainingData.withClasses(config, data);
+    Images train = data.train();
     assertTrue(train.count() > 32);
 
     double[] resident;
     try (TrainGraph g = graph(config, train, BatchSource.Path.RESIDENT)) {
       assertTrue(g.graph().operation("data/images") != null);
-      resident = losses(g, 6);
+      resident = losses(g, 3);
     }
-    double[] streamed;
+    double[] rest;
     try (TrainGraph g = graph(config, train, BatchSource.Path.STREAMED)) {
       assertNull(g.graph().operation("data/images"), "the streamed graph holds no copy of the training set");
-      double[] first = losses(g, 3);
+      assertClose(resident, losses(g, 3), "streamed against resident");
       g.save(dir.resolve("ckpt").toString());
-      streamed = concat(first, losses(g, 3));
+      rest = losses(g, 3);
     }
-    assertClose(resident, streamed, "streamed against resident");
     try (TrainGraph g = graph(config, train, BatchSource.Path.STREAMED)) {
       g.restore(dir.resolve("ckpt").toString());
       assertEquals(3, g.globalStep());
-      assertArrayEquals(Arrays.copyOfRange(streamed, 3, 6), losses(g, 3),
-          "a restored streamed run takes exactly the steps of the uninterrupted one");
+      assertArrayEquals(rest, losses(g, 3), "a restored streamed run takes exactly the steps of the uninterrupted one");
     }
-  }
-
-  /** A conditional model's labels are fed with their images. */
-  @Test
-  void aConditionalModelsLabelsStreamWithTheirImages() throws IOException {
-    TrainConfig config = idxConfig(true);
-    Images.Split data = idxData(config);
-    config = TrainingData.withClasses(config, data);
-    try (TrainGraph r = graph(config, data.train(), BatchSource.Path.RESIDENT);
-         TrainGraph s = graph(config, data.train(), BatchSource.Path.STREAMED)) {
-      // the first steps, before Adam's early steps (tiny second moments) amplify the rounding apart
-      assertClose(losses(r, 3), losses(s, 3), "streamed against resident");
-    }
-  }
-
-  private static double[] concat(double[] a, double[] b) {
-    double[] out = java.util.Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, out, a.length, b.length);
-    return out;
   }
 
   @Test
