@@ -120,6 +120,18 @@ public final class FileSnapshot {
     return result;
   }
 
+  /** What a command that must fail said: its exit code and its stderr, stripped. */
+  public record Failure(int code, String err) {}
+
+  /** Runs the command line {@code args}, which must fail, and fails if it wrote anything under {@code root}. */
+  public static Failure failsWritingNothing(Path root, String... args) {
+    return assertWritesNothing(() -> {
+      java.io.StringWriter err = new java.io.StringWriter();
+      int code = dev.tfdiffusion.cli.Main.run(new java.io.PrintWriter(err, true), args);
+      return new Failure(code, err.toString().strip());
+    }, root);
+  }
+
   @Override
   public String toString() {
     return root + " " + entries;

@@ -32,11 +32,7 @@ class ReadmeApiExampleTest {
 
   /** The java block after the marker in README.md. */
   static String block() throws Exception {
-    String readme = Files.readString(Path.of("README.md"));
-    int marker = readme.indexOf(MARKER);
-    assertTrue(marker >= 0, "README.md has no " + MARKER + " block");
-    int start = readme.indexOf("```java\n", marker) + "```java\n".length();
-    return readme.substring(start, readme.indexOf("```", start));
+    return TestFiles.readmeBlock(MARKER, "java");
   }
 
   @Test

@@ -22,4 +22,19 @@ public final class TestFiles {
       }
     }
   }
+
+  /**
+   * The first fenced code block in {@code language} after the HTML comment that begins with {@code marker} in the
+   * project's README.md (the tests that run README's examples as they stand).
+   */
+  public static String readmeBlock(String marker, String language) throws IOException {
+    String readme = Files.readString(Path.of("README.md"));
+    int at = readme.indexOf(marker);
+    if (at < 0) {
+      throw new AssertionError("README.md has no " + marker + " block");
+    }
+    String fence = "```" + language + "\n";
+    int start = readme.indexOf(fence, at) + fence.length();
+    return readme.substring(start, readme.indexOf("```", start));
+  }
 }

@@ -9,8 +9,6 @@ import dev.tfdiffusion.sample.SampleFiles;
 import dev.tfdiffusion.sample.SavedModelSampler;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -85,14 +83,8 @@ class ColourAndConditionalDataTest {
     }
   }
 
-  private record Outcome(int code, String err) {}
-
-  private Outcome fails(String... args) {
-    return FileSnapshot.assertWritesNothing(() -> {
-      StringWriter err = new StringWriter();
-      int code = Main.run(new PrintWriter(err, true), args);
-      return new Outcome(code, err.toString().strip());
-    }, dir);
+  private FileSnapshot.Failure fails(String... args) {
+    return FileSnapshot.failsWritingNothing(dir, args);
   }
 
   @Test
@@ -101,7 +93,7 @@ class ColourAndConditionalDataTest {
     for (int i = 0; i < 3; i++) {
       Fixtures.png(flat.resolve("img" + i + ".png"), 4, 4, 40 * i);
     }
-    Outcome o = fails("train", "--conditional", "--data", flat.toString(), "--out", dir.resolve("r").toString());
+    FileSnapshot.Failure o = fails("train", "--conditional", "--data", flat.toString(), "--out", dir.resolve("r").toString());
     assertEquals(2, o.code());
     assertEquals(flat + " has no labels, so --conditional has nothing to condition on.", o.err());
 
@@ -127,7 +119,7 @@ class ColourAndConditionalDataTest {
   void colourDataThatCannotBeReadIsOneSentence() throws IOException {
     Path cifar = dir.resolve("short.bin");
     Files.write(cifar, new byte[3073 + 100]);
-    Outcome o = fails("train", "--data", cifar.toString(), "--digit", "all", "--out", dir.resolve("r").toString());
+    FileSnapshot.Failure o = fails("train", "--data", cifar.toString(), "--digit", "all", "--out", dir.resolve("r").toString());
     assertEquals(1, o.code());
     assertEquals(cifar + " is 3173 bytes, not a whole number of 3073-byte CIFAR-10 records.", o.err());
 

@@ -14,8 +14,6 @@ import dev.tfdiffusion.diffusion.GaussianDiffusion;
 import dev.tfdiffusion.serve.ModelServer;
 import dev.tfdiffusion.serve.ServeApiTest;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -169,25 +167,19 @@ class ConditionalSamplingTest {
     assertTrue(png.getHeight() > 4 * png.getWidth(), "ten rows of two: " + png.getWidth() + "x" + png.getHeight());
   }
 
-  private record Outcome(int code, String err) {}
-
-  private static Outcome fails(String... args) {
-    return FileSnapshot.assertWritesNothing(() -> {
-      StringWriter err = new StringWriter();
-      int code = Main.run(new PrintWriter(err, true), args);
-      return new Outcome(code, err.toString().strip());
-    }, dir);
+  private static FileSnapshot.Failure fails(String... args) {
+    return FileSnapshot.failsWritingNothing(dir, args);
   }
 
   @Test
   void labelsTheModelDoesNotHaveAreOneSentence() {
     Path out = dir.resolve("bad.png");
     for (String label : List.of("10", "-1", "x", "3.0")) {
-      Outcome o = fails("sample", "--model", model.toString(), "--label", label, "--out", out.toString());
+      FileSnapshot.Failure o = fails("sample", "--model", model.toString(), "--label", label, "--out", out.toString());
       assertEquals(2, o.code());
       assertEquals("--label must be one of the model's classes 0..9 or 'all', got '" + label + "'.", o.err());
     }
-    Outcome o = fails("sample", "--model", model.toString(), "--guidance", "-1", "--out", out.toString());
+    FileSnapshot.Failure o = fails("sample", "--model", model.toString(), "--guidance", "-1", "--out", out.toString());
     assertEquals(2, o.code());
     assertEquals("--guidance must be a number of at least 0, got -1.0.", o.err());
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tfdiffusion.TestFiles;
 import dev.tfdiffusion.cli.Main;
 import dev.tfdiffusion.util.Compute;
 import dev.tfdiffusion.util.SessionOptions;
@@ -27,11 +28,7 @@ class ServeReadmeTest {
 
   /** The bash block after the marker in README.md. */
   static String block() throws Exception {
-    String readme = Files.readString(Path.of("README.md"));
-    int marker = readme.indexOf(MARKER);
-    assertTrue(marker >= 0, "README.md has no " + MARKER + " block");
-    int start = readme.indexOf("```bash\n", marker) + "```bash\n".length();
-    return readme.substring(start, readme.indexOf("```", start));
+    return TestFiles.readmeBlock(MARKER, "bash");
   }
 
   @Test
