@@ -67,6 +67,7 @@ public final class Evaluation {
     double realSpread = Metrics.meanPairwiseDistance(real.pixels(), pixels);
 
     int[] labels = model.conditional() ? SavedModelSampler.labelsPerClass(model.classes(), count) : null;
+    List<RealClass> realClasses = labels == null ? null : realClasses(all, judge, model.classes(), seed);
     int n = labels == null ? count : labels.length;
     List<Double> weights = model.conditional() ? guidances : java.util.Collections.singletonList(null);
     List<Score> scores = new ArrayList<>();
@@ -88,7 +89,7 @@ public final class Evaluation {
         if (labels != null) {
           recognised = share(v, labels, 0, n);
           confidence = confidence(v, labels, 0, n);
-          classes = classScores(all, judge, v, labels, count, seed);
+          classes = classScores(v, labels, count, realClasses);
         } else if (digit >= 0) {
           int[] target = new int[n];
           java.util.Arrays.fill(target, digit);
@@ -123,22 +124,35 @@ public final class Evaluation {
     return p / (to - from);
   }
 
-  /** Each class's scores, its samples (rows of {@code count}) against the real images of that class. */
-  private static List<ClassScore> classScores(Images all, Judge judge, Judge.Verdict v, int[] labels, int count,
-                                              long seed) {
-    List<ClassScore> out = new ArrayList<>();
-    for (int k = 0; k * count < labels.length; k++) {
+  /** One class's real images in the judge's features, and their real-vs-real floor (null for fewer than four). */
+  private record RealClass(double[][] features, double floor) {}
+
+  /** Each class's real images as the judge sees them: computed once, whatever the samplers and weights scored. */
+  private static List<RealClass> realClasses(Images all, Judge judge, int classes, long seed) {
+    List<RealClass> out = new ArrayList<>();
+    for (int k = 0; k < classes; k++) {
       Images real = all.withLabel(k);
+      if (real.count() < 4) {
+        out.add(new RealClass(null, Double.NaN));
+      } else {
+        double[][] features = judge.classify(real.pixels(), real.count()).features();
+        out.add(new RealClass(features, halvesDistance(features, seed)));
+      }
+    }
+    return out;
+  }
+
+  /** Each class's scores: its samples (rows of {@code count}) against that class's real images. */
+  private static List<ClassScore> classScores(Judge.Verdict v, int[] labels, int count, List<RealClass> reals) {
+    List<ClassScore> out = new ArrayList<>();
+    for (int k = 0; k < reals.size(); k++) {
       int from = k * count;
       int to = from + count;
-      double frechet = Double.NaN;
-      double floor = Double.NaN;
-      if (real.count() >= 4) {
-        double[][] realFeatures = judge.classify(real.pixels(), real.count()).features();
-        frechet = Metrics.frechetDistance(java.util.Arrays.copyOfRange(v.features(), from, to), realFeatures);
-        floor = halvesDistance(realFeatures, seed);
-      }
-      out.add(new ClassScore(k, count, share(v, labels, from, to), confidence(v, labels, from, to), frechet, floor));
+      RealClass real = reals.get(k);
+      double frechet = real.features() == null ? Double.NaN
+          : Metrics.frechetDistance(java.util.Arrays.copyOfRange(v.features(), from, to), real.features());
+      out.add(new ClassScore(k, count, share(v, labels, from, to), confidence(v, labels, from, to), frechet,
+          real.floor()));
     }
     return out;
   }

@@ -36,19 +36,14 @@ final class ImageEndpoints {
   static final int DEFAULT_FRAMES = 20;
   static final int MAX_FRAMES = 100;
 
-  private final String name;
   private final RestApi api;
-  private final Admission admission;
-  private final Metrics metrics;
-  private final int maxBatch;
 
-  /** @param api whose model and version lookup (and TensorFlow Serving's 404 texts) the image URLs share */
-  ImageEndpoints(String name, RestApi api, Admission admission, Metrics metrics, int maxBatch) {
-    this.name = name;
+  /**
+   * @param api whose model and version lookup (and TensorFlow Serving's 404 texts), admission, metrics and batch limit
+   *     the image URLs share
+   */
+  ImageEndpoints(RestApi api) {
     this.api = api;
-    this.admission = admission;
-    this.metrics = metrics;
-    this.maxBatch = maxBatch;
   }
 
   /** Answers a GET whose path matched {@link #PATH}. */
@@ -63,7 +58,7 @@ final class ImageEndpoints {
       SavedModelSampler sampler = served.sampler().orElseThrow(() -> new ServeException(Status.NOT_FOUND,
           "Model " + model + " was not exported by tf-diffusion, so it has no " + what + "."));
       Map<String, String> q = parse(query);
-      int count = intParam(q, "count", DEFAULT_COUNT, 1, maxBatch);
+      int count = intParam(q, "count", DEFAULT_COUNT, 1, api.maxBatch());
       long seed = longParam(q, "seed", 0);
       Sampler kind = samplerParam(q);
       int steps = intParam(q, "steps", DEFAULT_DDIM_STEPS, 1, 1000);
@@ -71,7 +66,7 @@ final class ImageEndpoints {
       SavedModelSampler.Condition condition = condition(sampler, q, count, model);
       signature = what.equals("samples.png") ? kind.signature() : kind.withTrajectory().trajectorySignature();
       float[] noise = sampler.noise(count, seed);
-      try (Admission.Permit permit = admission.enter()) {
+      try (Admission.Permit permit = api.admission().enter()) {
         response = what.equals("samples.png") ? png(sampler, kind, noise, seed, steps, eta, condition)
             : gif(sampler, kind, noise, seed, intParam(q, "frames", DEFAULT_FRAMES, 2, MAX_FRAMES), condition);
       } catch (TensorFlowException e) {
@@ -80,9 +75,9 @@ final class ImageEndpoints {
     } catch (ServeException e) {
       response = RestApi.Response.error(e);
     }
-    metrics.recordRequest(name, what, response.status().name(), (System.nanoTime() - start) / 1000);
+    api.metrics().recordRequest(api.name(), what, response.status().name(), (System.nanoTime() - start) / 1000);
     if (!signature.isEmpty()) {
-      metrics.recordSignatureRequest(name, signature, response.status().name());
+      api.metrics().recordSignatureRequest(api.name(), signature, response.status().name());
     }
     return response;
   }

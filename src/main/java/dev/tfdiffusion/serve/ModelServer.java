@@ -48,7 +48,7 @@ public final class ModelServer implements AutoCloseable {
     this.models = models;
     Admission admission = new Admission(options.maxConcurrent(), options.queue());
     this.api = new RestApi(options.name(), models, metrics, admission, options.maxBatch());
-    this.images = new ImageEndpoints(options.name(), api, admission, metrics, options.maxBatch());
+    this.images = new ImageEndpoints(api);
     this.page = new Page(options.name(), models.latest().sampler().map(SavedModelSampler::classes).orElse(0));
     this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 64);
     // enough threads that a full admission (running + queued) still leaves some to answer 429 and cheap GETs at once

@@ -58,6 +58,19 @@ final class RestApi {
     this.maxBatch = maxBatch;
   }
 
+  Metrics metrics() {
+    return metrics;
+  }
+
+  Admission admission() {
+    return admission;
+  }
+
+  /** The most images one request may ask for (--max-batch). */
+  int maxBatch() {
+    return maxBatch;
+  }
+
   String name() {
     return name;
   }
